@@ -1,0 +1,206 @@
+//! `zkpor exchange prove` without the files: from a validated snapshot to a
+//! verified final proof, everything in this process on all cores.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, ensure};
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use tracing::info;
+use zkpor_circuits::encoding::Address;
+use zkpor_circuits::final_wrap::{FinalInputs, FinalProof};
+use zkpor_circuits::node::NodeInputs;
+use zkpor_circuits::tree_prover::{ProofDone, prove_tree};
+use zkpor_circuits::{CircuitSet, Shape};
+use zkpor_snapshot::Snapshot;
+
+use crate::committed::CommittedSnapshot;
+
+/// How to prove.
+#[derive(Clone, Debug, Default)]
+pub struct ProveOptions {
+    /// The shape; `None` picks one with [`Shape::fit`].
+    pub shape: Option<Shape>,
+    /// The sequence number the final proof is for.
+    pub sequence: u64,
+    /// The address the final proof is bound to.
+    pub submitter: Address,
+    /// Seed for the users' nonces; `None` draws them from the OS.
+    pub seed: Option<u64>,
+}
+
+/// The phases of a proving run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Building the circuits of the shape.
+    Circuits,
+    /// Proving the batches.
+    Batches,
+    /// Proving the aggregation levels, padding proofs included.
+    Aggregation,
+    /// Proving the statement and the final wrap, then checking the result.
+    Final,
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Phase::Circuits => "circuits",
+            Phase::Batches => "batches",
+            Phase::Aggregation => "aggregation",
+            Phase::Final => "final",
+        })
+    }
+}
+
+/// Where progress goes (a terminal's progress bars, or nowhere).
+pub trait Progress {
+    /// `phase` begins and will take `steps` steps.
+    fn begin(&self, phase: Phase, steps: u64);
+    /// The next step, described by `message`, begins.
+    fn start_step(&self, message: &str);
+    /// The current step is done.
+    fn finish_step(&self);
+    /// The current phase is over.
+    fn end(&self);
+}
+
+/// Progress that goes nowhere.
+pub struct Silent;
+
+impl Progress for Silent {
+    fn begin(&self, _: Phase, _: u64) {}
+    fn start_step(&self, _: &str) {}
+    fn finish_step(&self) {}
+    fn end(&self) {}
+}
+
+/// Wall time of each phase.
+#[derive(Clone, Debug, Default)]
+pub struct PhaseTimes {
+    /// Building the circuits.
+    pub circuits: Duration,
+    /// All batch proofs.
+    pub batches: Duration,
+    /// All aggregation proofs (padding included).
+    pub aggregation: Duration,
+    /// Statement and final proofs, and the final check.
+    pub final_wrap: Duration,
+}
+
+/// A finished proving run.
+pub struct Proven {
+    /// The snapshot, its tree and statement.
+    pub committed: CommittedSnapshot,
+    /// The final proof.
+    pub final_proof: FinalProof,
+    /// What the final proof claims.
+    pub inputs: FinalInputs,
+    /// How long each phase took.
+    pub times: PhaseTimes,
+}
+
+/// The shape a run uses: `requested`, or the documented automatic choice.
+pub fn choose_shape(requested: Option<Shape>, snapshot: &Snapshot) -> Result<Shape> {
+    let (assets, accounts) = (snapshot.assets().len(), snapshot.accounts().len());
+    let shape = match requested {
+        Some(shape) => shape,
+        None => Shape::fit(assets, accounts)?,
+    };
+    shape.check_fits(assets, accounts)?;
+    Ok(shape)
+}
+
+/// Proves a validated snapshot end to end.
+pub fn prove(snapshot: Snapshot, options: &ProveOptions, progress: &dyn Progress) -> Result<Proven> {
+    let shape = choose_shape(options.shape, &snapshot)?;
+    let mut rng = match options.seed {
+        Some(seed) => ChaCha20Rng::seed_from_u64(seed),
+        None => ChaCha20Rng::from_entropy(),
+    };
+    let committed = CommittedSnapshot::new(snapshot, shape, &mut rng)?;
+    let statement = committed.statement().clone();
+    let layout = committed.layout();
+    info!(%shape, accounts = statement.account_count, batches = layout.batches(), "proving");
+    let mut times = PhaseTimes::default();
+
+    let started = Instant::now();
+    progress.begin(Phase::Circuits, 3 + shape.levels() as u64);
+    let mut first = true;
+    let circuits = CircuitSet::build_reporting(&shape, |step| {
+        if !std::mem::take(&mut first) {
+            progress.finish_step();
+        }
+        progress.start_step(&step.to_string());
+    });
+    progress.finish_step();
+    progress.end();
+    times.circuits = started.elapsed();
+
+    let started = Instant::now();
+    let mut batches_done = started;
+    progress.begin(Phase::Batches, layout.batches() as u64);
+    progress.start_step(&format!("batch 1/{}", layout.batches()));
+    let aggregation_steps = (layout.total_proofs() - layout.batches()) as u64;
+    let (tree_circuits, wrap) = circuits.into_parts();
+    let top = prove_tree(
+        &tree_circuits,
+        &layout,
+        &statement.prices,
+        |i| committed.batch_witness(i),
+        |done| {
+            progress.finish_step();
+            match done {
+                ProofDone::Batch { index, of } if index + 1 < of => {
+                    progress.start_step(&format!("batch {}/{of}", index + 2))
+                }
+                ProofDone::Batch { .. } => {
+                    progress.end();
+                    batches_done = Instant::now();
+                    progress.begin(Phase::Aggregation, aggregation_steps);
+                    progress.start_step("aggregating");
+                }
+                ProofDone::Empty { tier } => progress.start_step(&format!("padding proof of tier {tier} done")),
+                ProofDone::Aggregation { tier, index, of } => {
+                    progress.start_step(&format!("level {} node {}/{of} done", tier - 1, index + 1))
+                }
+            }
+        },
+    )?;
+    progress.end();
+    times.batches = batches_done - started;
+    times.aggregation = batches_done.elapsed();
+
+    drop(tree_circuits);
+    let top_inputs = NodeInputs::of(&top, shape.assets());
+    let (equity, debt) = top_inputs.totals();
+    ensure!(
+        top_inputs.root_hash() == statement.root
+            && equity == statement.equity
+            && debt == statement.debt
+            && top_inputs.count() == statement.account_count,
+        "internal error: the proven tree differs from the committed one"
+    );
+
+    let started = Instant::now();
+    progress.begin(Phase::Final, 3);
+    progress.start_step("statement proof");
+    let statement_proof = wrap.statement().prove(&top, &statement.prices)?;
+    progress.finish_step();
+    progress.start_step("final wrap (Keccak)");
+    let final_proof = wrap.final_wrap().prove(&statement_proof, options.sequence, options.submitter)?;
+    let inputs = FinalInputs {
+        root: statement.root,
+        digest: statement.digest(),
+        sequence: options.sequence,
+        submitter: options.submitter,
+    };
+    progress.finish_step();
+    progress.start_step("checking the final proof");
+    wrap.final_wrap().verify(&final_proof, &inputs).context("internal error: the final proof does not verify")?;
+    progress.finish_step();
+    progress.end();
+    times.final_wrap = started.elapsed();
+    info!(?times, "proven");
+    Ok(Proven { committed, final_proof, inputs, times })
+}

@@ -1,0 +1,224 @@
+//! The files a proving run publishes, and their formats.
+//!
+//! An output directory holds:
+//! - `statement.json`: the statement in readable form ([`StatementFile`]);
+//! - `final.proof`: the final proof, plonky2's binary serialization;
+//! - `final.json`: what the final proof is bound to ([`FinalProofFile`]);
+//! - `users.sqlite`: the store that answers inclusion proofs
+//!   ([`crate::user_store`]).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail, ensure};
+use serde::{Deserialize, Serialize};
+use zkpor_circuits::Shape;
+use zkpor_circuits::encoding::{Address, HashHex};
+use zkpor_circuits::statement::Statement;
+use zkpor_snapshot::decimal::{Price, format_units, parse_units};
+use zkpor_snapshot::{Asset, unit_prices};
+
+use crate::committed::{CommittedSnapshot, padded};
+use crate::pipeline::Proven;
+use crate::user_store::UserStore;
+
+/// File name of the readable statement.
+pub const STATEMENT_FILE: &str = "statement.json";
+/// File name of the final proof.
+pub const FINAL_PROOF_FILE: &str = "final.proof";
+/// File name of the final proof's bindings.
+pub const FINAL_META_FILE: &str = "final.json";
+/// File name of the user-proof store.
+pub const USER_STORE_FILE: &str = "users.sqlite";
+
+/// `statement.json`: the statement with amounts as exact decimals in each
+/// asset's own units.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatementFile {
+    /// The sequence number.
+    pub sequence: u64,
+    /// Root of the account tree.
+    pub root: HashHex,
+    /// Number of accounts.
+    pub account_count: u64,
+    /// Poseidon digest of the statement (see the design notes).
+    pub digest: HashHex,
+    /// Per asset: price and totals.
+    pub assets: Vec<AssetTotals>,
+    /// The circuit shape: asset slots past the listed assets are zero.
+    pub shape: Shape,
+}
+
+/// One asset of [`StatementFile`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssetTotals {
+    /// Ticker symbol.
+    pub symbol: String,
+    /// Fractional digits of the asset's smallest unit.
+    pub decimals: u32,
+    /// Price of one whole unit in USD, exact.
+    pub price_usd: String,
+    /// Sum of all positive balances, exact, in whole units.
+    pub equity: String,
+    /// Sum of all debts, exact, in whole units.
+    pub debt: String,
+}
+
+impl StatementFile {
+    /// The file describing a committed snapshot's statement.
+    pub fn new(committed: &CommittedSnapshot, sequence: u64) -> Self {
+        let snapshot = committed.snapshot();
+        let statement = committed.statement();
+        let assets = snapshot
+            .assets()
+            .iter()
+            .enumerate()
+            .map(|(i, asset)| AssetTotals {
+                symbol: asset.symbol.clone(),
+                decimals: asset.decimals,
+                price_usd: asset.price.to_string(),
+                equity: format_units(statement.equity[i].into(), asset.decimals),
+                debt: format_units(statement.debt[i].into(), asset.decimals),
+            })
+            .collect();
+        StatementFile {
+            sequence,
+            root: HashHex(statement.root),
+            account_count: statement.account_count,
+            digest: HashHex(statement.digest()),
+            assets,
+            shape: committed.shape(),
+        }
+    }
+
+    /// The statement these fields describe, rebuilt exactly (prices at the
+    /// common scale, totals in smallest units), without trusting `digest`.
+    pub fn statement(&self) -> Result<Statement> {
+        let slots = self.shape.assets();
+        ensure!(
+            self.assets.len() <= slots,
+            "{} assets listed but shape {} holds {slots}",
+            self.assets.len(),
+            self.shape
+        );
+        let mut assets = Vec::with_capacity(self.assets.len());
+        let (mut equity, mut debt) = (Vec::new(), Vec::new());
+        for entry in &self.assets {
+            let price: Price = entry
+                .price_usd
+                .parse()
+                .with_context(|| format!("asset {}: price_usd '{}'", entry.symbol, entry.price_usd))?;
+            assets.push(Asset { symbol: entry.symbol.clone(), decimals: entry.decimals, price });
+            equity.push(
+                total_units(&entry.equity, entry.decimals)
+                    .with_context(|| format!("asset {}: equity", entry.symbol))?,
+            );
+            debt.push(
+                total_units(&entry.debt, entry.decimals).with_context(|| format!("asset {}: debt", entry.symbol))?,
+            );
+        }
+        let prices = unit_prices(&assets).context("asset prices")?;
+        Ok(Statement {
+            root: self.root.0,
+            account_count: self.account_count,
+            prices: padded(&prices.unit_prices, slots),
+            equity: padded(&equity, slots),
+            debt: padded(&debt, slots),
+        })
+    }
+
+    /// The statement, after checking that it hashes to `digest`.
+    pub fn checked_statement(&self) -> Result<Statement> {
+        let statement = self.statement()?;
+        let digest = HashHex(statement.digest());
+        if digest != self.digest {
+            bail!("the statement's content hashes to {digest}, not to its digest field {}", self.digest);
+        }
+        Ok(statement)
+    }
+}
+
+fn total_units(text: &str, decimals: u32) -> Result<u64> {
+    let units = parse_units(text, decimals)?;
+    u64::try_from(units).map_err(|_| anyhow::anyhow!("'{text}' is not a non-negative total below 2^64"))
+}
+
+/// `final.json`: what the final proof is bound to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FinalProofFile {
+    /// The sequence number it proves.
+    pub sequence: u64,
+    /// The address it is bound to.
+    pub submitter: Address,
+    /// The proof's file, relative to this file.
+    pub proof: String,
+    /// Size of the proof in bytes.
+    pub proof_bytes: usize,
+}
+
+/// Reads and parses a JSON file, naming it in errors.
+pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
+    let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    let text = serde_json::to_string_pretty(value)?;
+    fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))
+}
+
+/// Refuses an output directory that already has content.
+pub fn check_output_free(out: &Path) -> Result<()> {
+    if out.exists() {
+        let empty = out.is_dir() && fs::read_dir(out).map(|mut d| d.next().is_none()).unwrap_or(false);
+        ensure!(empty, "{} already exists and is not empty; choose another --out or remove it", out.display());
+    }
+    Ok(())
+}
+
+/// Writes every output file of `proven` into `out`, all or nothing: the
+/// files are written to a hidden sibling directory that is renamed into
+/// place at the end.
+pub async fn write_output(out: &Path, proven: &Proven) -> Result<()> {
+    check_output_free(out)?;
+    let staging = staging_dir(out)?;
+    let result = write_files(&staging, proven).await;
+    if let Err(err) = result {
+        let _ = fs::remove_dir_all(&staging);
+        return Err(err);
+    }
+    if out.exists() {
+        fs::remove_dir(out).with_context(|| format!("replacing the empty directory {}", out.display()))?;
+    }
+    fs::rename(&staging, out).with_context(|| format!("moving {} to {}", staging.display(), out.display()))
+}
+
+fn staging_dir(out: &Path) -> Result<PathBuf> {
+    let name = out.file_name().with_context(|| format!("{} has no directory name", out.display()))?;
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    let staging = parent.join(format!(".{}.partial-{}", name.to_string_lossy(), std::process::id()));
+    if staging.exists() {
+        fs::remove_dir_all(&staging)?;
+    }
+    fs::create_dir(&staging).with_context(|| format!("creating {}", staging.display()))?;
+    Ok(staging)
+}
+
+async fn write_files(dir: &Path, proven: &Proven) -> Result<()> {
+    let statement = StatementFile::new(&proven.committed, proven.inputs.sequence);
+    write_json(&dir.join(STATEMENT_FILE), &statement)?;
+    let proof = proven.final_proof.to_bytes();
+    fs::write(dir.join(FINAL_PROOF_FILE), &proof).context("writing the final proof")?;
+    let meta = FinalProofFile {
+        sequence: proven.inputs.sequence,
+        submitter: proven.inputs.submitter,
+        proof: FINAL_PROOF_FILE.to_string(),
+        proof_bytes: proof.len(),
+    };
+    write_json(&dir.join(FINAL_META_FILE), &meta)?;
+    UserStore::create(&dir.join(USER_STORE_FILE), &proven.committed, &statement).await
+}

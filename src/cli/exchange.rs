@@ -1,0 +1,138 @@
+//! `zkpor exchange ...`: check, prove and serve user proofs for a snapshot.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Subcommand;
+use zkpor_circuits::Shape;
+use zkpor_circuits::encoding::{Address, HashHex};
+use zkpor_circuits::shape::ASSET_SLOT_CHOICES;
+use zkpor_exchange::pipeline::{ProveOptions, choose_shape, prove};
+use zkpor_exchange::published::{USER_STORE_FILE, check_output_free, write_output};
+use zkpor_exchange::user_store::UserStore;
+use zkpor_snapshot::decimal::format_units;
+use zkpor_snapshot::{LoadOptions, Snapshot};
+
+use crate::progress::Bars;
+use crate::table::print_table;
+
+#[derive(Debug, Subcommand)]
+pub enum ExchangeCommand {
+    /// Validate a snapshot and print its accounts, assets and exact totals.
+    Check {
+        /// Directory with assets.csv and balances*.csv.
+        snapshot: PathBuf,
+        /// Also check that the snapshot fits this circuit shape.
+        #[arg(long)]
+        shape: Option<Shape>,
+    },
+    /// Prove a snapshot end to end on this machine.
+    Prove {
+        /// Directory with assets.csv and balances*.csv.
+        snapshot: PathBuf,
+        /// Output directory (must not exist or be empty).
+        #[arg(long)]
+        out: PathBuf,
+        /// Sequence number the proof is for.
+        #[arg(long, default_value_t = 1)]
+        sequence: u64,
+        /// Address the final proof is bound to.
+        #[arg(long, default_value_t = Address::default())]
+        submitter: Address,
+        /// Seed for the users' nonces, for a reproducible run (default: random).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Circuit shape, e.g. b1024-a8-k8-l2 (default: chosen to fit, see README).
+        #[arg(long)]
+        shape: Option<Shape>,
+    },
+    /// Print one user's inclusion proof as JSON.
+    UserProof {
+        /// The output directory of `zkpor exchange prove`.
+        out: PathBuf,
+        /// The user's id.
+        #[arg(long)]
+        id: String,
+    },
+}
+
+pub fn run(command: ExchangeCommand) -> Result<ExitCode> {
+    match command {
+        ExchangeCommand::Check { snapshot, shape } => check(&snapshot, shape),
+        ExchangeCommand::Prove { snapshot, out, sequence, submitter, seed, shape } => {
+            prove_snapshot(&snapshot, &out, ProveOptions { shape, sequence, submitter, seed })
+        }
+        ExchangeCommand::UserProof { out, id } => user_proof(&out, &id),
+    }
+}
+
+/// Loads a snapshot, printing every error on failure.
+fn load(dir: &Path, shape: Option<Shape>) -> Result<Option<Snapshot>> {
+    let max_assets = shape.map_or(ASSET_SLOT_CHOICES[ASSET_SLOT_CHOICES.len() - 1], |s| s.assets());
+    match Snapshot::load(dir, &LoadOptions { max_assets: Some(max_assets) }) {
+        Ok(snapshot) => Ok(Some(snapshot)),
+        Err(errors) => {
+            eprint!("{errors}");
+            Ok(None)
+        }
+    }
+}
+
+fn check(dir: &Path, shape: Option<Shape>) -> Result<ExitCode> {
+    let Some(snapshot) = load(dir, shape)? else { return Ok(ExitCode::FAILURE) };
+    let shape = choose_shape(shape, &snapshot)?;
+    println!(
+        "{}: {} accounts, {} assets, fits shape {shape}",
+        dir.display(),
+        snapshot.accounts().len(),
+        snapshot.assets().len()
+    );
+    let rows: Vec<[String; 5]> = snapshot
+        .assets()
+        .iter()
+        .enumerate()
+        .map(|(i, asset)| {
+            [
+                asset.symbol.clone(),
+                asset.decimals.to_string(),
+                asset.price.to_string(),
+                format_units(snapshot.equity_totals()[i].into(), asset.decimals),
+                format_units(snapshot.debt_totals()[i].into(), asset.decimals),
+            ]
+        })
+        .collect();
+    print_table(&["asset", "decimals", "price_usd", "equity", "debt"], &rows);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn prove_snapshot(dir: &Path, out: &Path, options: ProveOptions) -> Result<ExitCode> {
+    let Some(snapshot) = load(dir, options.shape)? else { return Ok(ExitCode::FAILURE) };
+    check_output_free(out)?;
+    let bars = Bars::new();
+    let proven = prove(snapshot, &options, &bars)?;
+    super::runtime()?.block_on(write_output(out, &proven))?;
+    let statement = proven.committed.statement();
+    let times = &proven.times;
+    println!("proved {} accounts with shape {}", statement.account_count, proven.committed.shape());
+    println!("  root       {}", HashHex(statement.root));
+    println!("  digest     {}", HashHex(proven.inputs.digest));
+    println!("  sequence   {}", proven.inputs.sequence);
+    println!("  submitter  {}", proven.inputs.submitter);
+    println!("  proof      {} bytes", proven.final_proof.to_bytes().len());
+    println!(
+        "  time       circuits {:.1?}, batches {:.1?}, aggregation {:.1?}, final {:.1?}",
+        times.circuits, times.batches, times.aggregation, times.final_wrap
+    );
+    println!("  written to {}", out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn user_proof(out: &Path, id: &str) -> Result<ExitCode> {
+    let proof = super::runtime()?.block_on(async {
+        let store = UserStore::open(&out.join(USER_STORE_FILE)).await?;
+        store.user_proof(id).await
+    })?;
+    println!("{}", serde_json::to_string_pretty(&proof).context("encoding the proof")?);
+    Ok(ExitCode::SUCCESS)
+}

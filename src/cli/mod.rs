@@ -1,0 +1,64 @@
+//! Command-line interface: the commands and what they print.
+
+mod exchange;
+mod verify;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use zkpor_circuits::Shape;
+
+/// zkpor: proofs of an exchange's liabilities, anchored on an EVM chain.
+#[derive(Debug, Parser)]
+#[command(version, about, propagate_version = true)]
+pub struct Cli {
+    /// Log what happens (or set RUST_LOG for finer control).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// What an exchange does: check a snapshot, prove it, answer users.
+    #[command(subcommand)]
+    Exchange(exchange::ExchangeCommand),
+    /// Check a proving run's final proof against its statement.
+    Verify {
+        /// The output directory of `zkpor exchange prove`.
+        out: PathBuf,
+    },
+    /// Check a user's inclusion proof.
+    VerifyUser {
+        /// The JSON file `zkpor exchange user-proof` printed.
+        file: PathBuf,
+        /// The root to check against (default: the root in the file).
+        #[arg(long)]
+        root: Option<String>,
+    },
+    /// Measure proving speed, memory and proof sizes for some shapes.
+    Bench {
+        /// Shapes to measure, each with one aggregation level (default:
+        /// b1024-a8-k8-l1 and b1024-a32-k8-l1).
+        #[arg(long = "shape")]
+        shapes: Vec<Shape>,
+    },
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Exchange(command) => exchange::run(command),
+        Command::Verify { out } => verify::verify(&out),
+        Command::VerifyUser { file, root } => verify::verify_user(&file, root.as_deref()),
+        Command::Bench { shapes } => crate::bench::run(shapes),
+    }
+}
+
+/// A runtime for the commands that touch SQLite.
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?)
+}
