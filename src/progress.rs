@@ -17,6 +17,13 @@ impl Bars {
         Bars { multi: MultiProgress::new(), current: Mutex::new(None) }
     }
 
+    /// Leaves the finished bars on screen and moves below them.
+    pub fn finish(self) {
+        if !self.multi.is_hidden() {
+            eprintln!();
+        }
+    }
+
     fn with_bar(&self, f: impl FnOnce(&ProgressBar)) {
         if let Some(bar) = self.current.lock().expect("progress lock").as_ref() {
             f(bar);

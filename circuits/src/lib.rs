@@ -14,9 +14,14 @@
 //!    sequence number and a submitter address; it is proven with plonky2's
 //!    Keccak configuration so an EVM contract can check it cheaply.
 //!
+//! [`layout`] says which proofs a tree needs (padding included) and
+//! [`tree_prover`] makes them in this process; [`circuit_set`] builds every
+//! circuit of a [`Shape`].
+//!
 //! The native side ([`account`], [`merkle`], [`statement`]) computes the same
 //! hashes outside any circuit: the exchange builds its tree with it, and users
-//! check their inclusion proofs with it.
+//! check their inclusion proofs with it. How it all fits, and why it is sound,
+//! is in `docs/circuits.md`.
 
 pub mod account;
 pub mod aggregation;

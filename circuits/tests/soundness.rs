@@ -241,3 +241,21 @@ fn a_statement_with_one_total_changed_does_not_match_the_proof() {
     let err = fx.circuits.final_wrap().verify(&forged, &claimed).unwrap_err();
     assert!(err.to_string().contains("does not verify"), "{err}");
 }
+
+#[test]
+fn totals_at_the_largest_balances_are_exact() {
+    // Batch totals cannot wrap: B·(2^48 − 1) < 2^62 for every allowed B. The
+    // aggregation's running sums past 2^62 have no witness (see the tests of
+    // `gadgets::checked_sum`).
+    let fx = fixture();
+    let max = (1u64 << 48) - 1;
+    let mut witness = batch_witnesses(&Shape::TINY, &fx.prices, &accounts())[0].clone();
+    for account in &mut witness.accounts {
+        account.equity = vec![F::from_canonical_u64(max); 2];
+        account.debt = vec![F::from_canonical_u64(max), F::ZERO];
+    }
+    let proof = fx.circuits.batch().prove(&witness).unwrap();
+    let (equity, debt) = NodeInputs::of(&proof, 2).totals();
+    assert_eq!(equity, vec![4 * max, 4 * max]);
+    assert_eq!(debt, vec![4 * max, 0]);
+}

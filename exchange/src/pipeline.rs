@@ -7,9 +7,11 @@ use anyhow::{Context, Result, ensure};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use tracing::info;
+use zkpor_circuits::circuit_set::{TreeCircuits, WrapCircuits};
 use zkpor_circuits::encoding::Address;
 use zkpor_circuits::final_wrap::{FinalInputs, FinalProof};
-use zkpor_circuits::node::NodeInputs;
+use zkpor_circuits::node::{NodeInputs, NodeProof};
+use zkpor_circuits::statement::Statement;
 use zkpor_circuits::tree_prover::{ProofDone, prove_tree};
 use zkpor_circuits::{CircuitSet, Shape};
 use zkpor_snapshot::Snapshot;
@@ -119,15 +121,28 @@ pub fn prove(snapshot: Snapshot, options: &ProveOptions, progress: &dyn Progress
         None => ChaCha20Rng::from_entropy(),
     };
     let committed = CommittedSnapshot::new(snapshot, shape, &mut rng)?;
-    let statement = committed.statement().clone();
-    let layout = committed.layout();
-    info!(%shape, accounts = statement.account_count, batches = layout.batches(), "proving");
+    info!(%shape, accounts = committed.statement().account_count, batches = committed.layout().batches(), "proving");
     let mut times = PhaseTimes::default();
 
     let started = Instant::now();
+    let (tree, wrap) = build_circuits(&shape, progress).into_parts();
+    times.circuits = started.elapsed();
+
+    let top = prove_tiers(&tree, &committed, progress, &mut times)?;
+    drop(tree);
+    check_top(&top, &committed)?;
+
+    let started = Instant::now();
+    let (final_proof, inputs) = wrap_top(&wrap, &top, committed.statement(), options, progress)?;
+    times.final_wrap = started.elapsed();
+    info!(?times, "proven");
+    Ok(Proven { committed, final_proof, inputs, times })
+}
+
+fn build_circuits(shape: &Shape, progress: &dyn Progress) -> CircuitSet {
     progress.begin(Phase::Circuits, 3 + shape.levels() as u64);
     let mut first = true;
-    let circuits = CircuitSet::build_reporting(&shape, |step| {
+    let circuits = CircuitSet::build_reporting(shape, |step| {
         if !std::mem::take(&mut first) {
             progress.finish_step();
         }
@@ -135,18 +150,27 @@ pub fn prove(snapshot: Snapshot, options: &ProveOptions, progress: &dyn Progress
     });
     progress.finish_step();
     progress.end();
-    times.circuits = started.elapsed();
+    circuits
+}
 
+/// Proves batches and aggregation levels, timing both phases.
+fn prove_tiers(
+    tree: &TreeCircuits,
+    committed: &CommittedSnapshot,
+    progress: &dyn Progress,
+    times: &mut PhaseTimes,
+) -> Result<NodeProof> {
+    let layout = committed.layout();
     let started = Instant::now();
     let mut batches_done = started;
     progress.begin(Phase::Batches, layout.batches() as u64);
     progress.start_step(&format!("batch 1/{}", layout.batches()));
     let aggregation_steps = (layout.total_proofs() - layout.batches()) as u64;
-    let (tree_circuits, wrap) = circuits.into_parts();
+    let prices = &committed.statement().prices;
     let top = prove_tree(
-        &tree_circuits,
+        tree,
         &layout,
-        &statement.prices,
+        prices,
         |i| committed.batch_witness(i),
         |done| {
             progress.finish_step();
@@ -170,37 +194,48 @@ pub fn prove(snapshot: Snapshot, options: &ProveOptions, progress: &dyn Progress
     progress.end();
     times.batches = batches_done - started;
     times.aggregation = batches_done.elapsed();
+    Ok(top)
+}
 
-    drop(tree_circuits);
-    let top_inputs = NodeInputs::of(&top, shape.assets());
-    let (equity, debt) = top_inputs.totals();
+/// The top proof must state exactly the committed tree.
+fn check_top(top: &NodeProof, committed: &CommittedSnapshot) -> Result<()> {
+    let statement = committed.statement();
+    let inputs = NodeInputs::of(top, committed.shape().assets());
+    let (equity, debt) = inputs.totals();
     ensure!(
-        top_inputs.root_hash() == statement.root
+        inputs.root_hash() == statement.root
             && equity == statement.equity
             && debt == statement.debt
-            && top_inputs.count() == statement.account_count,
+            && inputs.count() == statement.account_count,
         "internal error: the proven tree differs from the committed one"
     );
+    Ok(())
+}
 
-    let started = Instant::now();
+/// Statement proof, final proof, and a check of the latter.
+fn wrap_top(
+    wrap: &WrapCircuits,
+    top: &NodeProof,
+    statement: &Statement,
+    options: &ProveOptions,
+    progress: &dyn Progress,
+) -> Result<(FinalProof, FinalInputs)> {
     progress.begin(Phase::Final, 3);
     progress.start_step("statement proof");
-    let statement_proof = wrap.statement().prove(&top, &statement.prices)?;
+    let statement_proof = wrap.statement().prove(top, &statement.prices)?;
     progress.finish_step();
     progress.start_step("final wrap (Keccak)");
     let final_proof = wrap.final_wrap().prove(&statement_proof, options.sequence, options.submitter)?;
+    progress.finish_step();
     let inputs = FinalInputs {
         root: statement.root,
         digest: statement.digest(),
         sequence: options.sequence,
         submitter: options.submitter,
     };
-    progress.finish_step();
     progress.start_step("checking the final proof");
     wrap.final_wrap().verify(&final_proof, &inputs).context("internal error: the final proof does not verify")?;
     progress.finish_step();
     progress.end();
-    times.final_wrap = started.elapsed();
-    info!(?times, "proven");
-    Ok(Proven { committed, final_proof, inputs, times })
+    Ok((final_proof, inputs))
 }

@@ -111,6 +111,7 @@ fn prove_snapshot(dir: &Path, out: &Path, options: ProveOptions) -> Result<ExitC
     check_output_free(out)?;
     let bars = Bars::new();
     let proven = prove(snapshot, &options, &bars)?;
+    bars.finish();
     super::runtime()?.block_on(write_output(out, &proven))?;
     let statement = proven.committed.statement();
     let times = &proven.times;
