@@ -1,5 +1,6 @@
 //! Command-line interface: the commands and what they print.
 
+mod contracts;
 mod exchange;
 mod verify;
 
@@ -26,6 +27,9 @@ enum Command {
     /// What an exchange does: check a snapshot, prove it, answer users.
     #[command(subcommand)]
     Exchange(exchange::ExchangeCommand),
+    /// Deploy and manage the registry contract.
+    #[command(subcommand)]
+    Contracts(contracts::ContractsCommand),
     /// Check a proving run's final proof against its statement.
     Verify {
         /// The output directory of `zkpor exchange prove`.
@@ -52,6 +56,7 @@ enum Command {
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Exchange(command) => exchange::run(command),
+        Command::Contracts(command) => contracts::run(command),
         Command::Verify { out } => verify::verify(&out),
         Command::VerifyUser { file, root } => verify::verify_user(&file, root.as_deref()),
         Command::Bench { shapes } => crate::bench::run(shapes),

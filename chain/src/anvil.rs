@@ -1,0 +1,30 @@
+//! A local chain from the npm `@foundry-rs/anvil` package installed under
+//! `contracts/node_modules`, on a free port.
+
+use std::path::{Path, PathBuf};
+
+use alloy::node_bindings::{Anvil, AnvilInstance};
+use anyhow::{Context, Result};
+
+/// The anvil binary: `$ZKPOR_ANVIL`, else the platform package's binary under
+/// `contracts/node_modules` of this repository.
+pub fn anvil_binary() -> Result<PathBuf> {
+    if let Some(path) = std::env::var_os("ZKPOR_ANVIL") {
+        return Ok(PathBuf::from(path));
+    }
+    let modules = Path::new(env!("CARGO_MANIFEST_DIR")).join("../contracts/node_modules/@foundry-rs");
+    let entries = std::fs::read_dir(&modules)
+        .with_context(|| format!("{} is missing: run 'npm ci' in contracts/", modules.display()))?;
+    entries
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| entry.file_name().to_string_lossy().starts_with("anvil-"))
+        .map(|entry| entry.path().join("bin/anvil"))
+        .find(|path| path.is_file())
+        .with_context(|| format!("no anvil binary under {}: run 'npm ci' in contracts/", modules.display()))
+}
+
+/// Starts anvil on a free port (it stops when the instance is dropped).
+pub fn spawn_anvil() -> Result<AnvilInstance> {
+    let binary = anvil_binary()?;
+    Anvil::at(&binary).try_spawn().with_context(|| format!("starting {}", binary.display()))
+}

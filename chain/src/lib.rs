@@ -1,0 +1,15 @@
+//! zkpor on an EVM chain.
+//!
+//! - [`registry`]: bindings of the `LiabilityRegistry` contract, generated
+//!   from the checked-in artifact `contracts/artifacts/LiabilityRegistry.json`
+//!   (so a Rust build never needs npm), and conversions between its types and
+//!   zkpor's;
+//! - [`deploy`]: deploying the registry;
+//! - [`statement`]: the encoding of the statement a sequence emits;
+//! - [`anvil`]: a local chain from the npm `@foundry-rs/anvil` package, for
+//!   tests and development.
+
+pub mod anvil;
+pub mod deploy;
+pub mod registry;
+pub mod statement;

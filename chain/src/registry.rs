@@ -1,0 +1,97 @@
+//! Bindings of the registry contract and conversions to zkpor's types.
+
+use alloy::primitives::{Address as EvmAddress, B256};
+use zkpor_circuits::encoding::{Address, EncodingError, HashHex};
+
+alloy::sol!(
+    #[allow(missing_docs)]
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    LiabilityRegistry,
+    "../contracts/artifacts/LiabilityRegistry.json"
+);
+
+pub use LiabilityRegistry::{LiabilityRegistryErrors, LiabilityRegistryEvents};
+
+/// A zkpor hash as the contract's `bytes32`.
+pub fn hash_to_b256(hash: HashHex) -> B256 {
+    B256::from(hash.to_bytes())
+}
+
+/// A contract `bytes32` as a zkpor hash; fails on a non-canonical word.
+pub fn b256_to_hash(value: B256) -> Result<HashHex, EncodingError> {
+    HashHex::from_bytes(value.0)
+}
+
+/// A zkpor address as an EVM address.
+pub fn to_evm_address(address: Address) -> EvmAddress {
+    EvmAddress::from(address.0)
+}
+
+/// An EVM address as a zkpor address.
+pub fn from_evm_address(address: EvmAddress) -> Address {
+    Address(address.0.0)
+}
+
+/// Where a sequence stands (the contract's `Status`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SequenceStatus {
+    /// Never posted.
+    None,
+    /// Posted; no commit in the current round yet.
+    Posted,
+    /// The commit window T1 is open.
+    Committing,
+    /// The reveal window T2 is open and nothing is verified yet.
+    Revealing,
+    /// A valid proof was revealed.
+    Verified,
+    /// T2 ended without a valid proof; `settle` reopens it.
+    Expired,
+}
+
+impl TryFrom<u8> for SequenceStatus {
+    type Error = anyhow::Error;
+
+    fn try_from(value: u8) -> anyhow::Result<Self> {
+        Ok(match value {
+            0 => SequenceStatus::None,
+            1 => SequenceStatus::Posted,
+            2 => SequenceStatus::Committing,
+            3 => SequenceStatus::Revealing,
+            4 => SequenceStatus::Verified,
+            5 => SequenceStatus::Expired,
+            other => anyhow::bail!("unknown sequence status {other}"),
+        })
+    }
+}
+
+impl std::fmt::Display for SequenceStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SequenceStatus::None => "not posted",
+            SequenceStatus::Posted => "posted",
+            SequenceStatus::Committing => "committing",
+            SequenceStatus::Revealing => "revealing",
+            SequenceStatus::Verified => "verified",
+            SequenceStatus::Expired => "expired, awaiting settle",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_and_addresses_convert_both_ways() {
+        let hash: HashHex = format!("0x{}", "0102030405060708".repeat(4)).parse().unwrap();
+        let word = hash_to_b256(hash);
+        assert_eq!(word.0[0], 1);
+        assert_eq!(b256_to_hash(word).unwrap(), hash);
+        assert!(b256_to_hash(B256::repeat_byte(0xff)).is_err(), "words >= p are refused");
+        let address: Address = "0x00000000000000000000000000000000000000aa".parse().unwrap();
+        assert_eq!(from_evm_address(to_evm_address(address)), address);
+    }
+}
