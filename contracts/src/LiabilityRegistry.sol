@@ -150,6 +150,7 @@ contract LiabilityRegistry is Ownable2Step, ReentrancyGuard {
     error AlreadyVerified(uint256 sequence);
     error NotVerified(uint256 sequence);
     error CommitWindowClosed(uint256 sequence, uint64 commitEnd);
+    error RoundExpired(uint256 sequence, uint64 revealEnd);
     error RoundNotOpen(uint256 sequence);
     error RevealTooEarly(uint256 sequence, uint64 revealStart);
     error RevealTooLate(uint256 sequence, uint64 revealEnd);
@@ -305,6 +306,8 @@ contract LiabilityRegistry is Ownable2Step, ReentrancyGuard {
             s.commitEnd = uint64(block.number) + commitWindow;
             s.revealEnd = s.commitEnd + revealWindow;
             emit RoundOpened(sequence, s.round, s.commitStart, s.commitEnd, s.revealEnd);
+        } else if (block.number >= s.revealEnd) {
+            revert RoundExpired(sequence, s.revealEnd);
         } else if (block.number >= s.commitEnd) {
             revert CommitWindowClosed(sequence, s.commitEnd);
         }

@@ -425,6 +425,9 @@ contract LiabilityRegistryTest is RegistryFixture {
         registry.settle(seq);
         rollTo(100 + T1 + T2);
         assertEq(statusOf(seq), EXPIRED, "expired");
+        vm.prank(carol);
+        vm.expectRevert(abi.encodeWithSelector(LiabilityRegistry.RoundExpired.selector, seq, uint64(100 + T1 + T2)));
+        registry.submitProofHash(seq, bytes32(uint256(9)));
         vm.prank(carol); // anyone may settle
         registry.settle(seq);
         assertEq(registry.stakeOf(alice), 0, "silent committer slashed");

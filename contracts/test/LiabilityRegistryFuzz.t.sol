@@ -9,7 +9,7 @@ import {RegistryFixture} from "./utils/RegistryFixture.sol";
 contract LiabilityRegistryFuzzTest is RegistryFixture {
     function testFuzz_commitsAreAcceptedExactlyDuringTheCommitWindow(uint256 start, uint256 delay) public {
         start = bound(start, 101, 10_000_000);
-        delay = bound(delay, 0, 3 * T1);
+        delay = bound(delay, 0, 2 * (T1 + T2));
         uint256 seq = post(0);
         stake(alice, MIN_STAKE);
         stake(bob, MIN_STAKE);
@@ -20,10 +20,16 @@ contract LiabilityRegistryFuzzTest is RegistryFixture {
             commit(bob, seq, hex"bb");
             (, bytes32 hash,) = registry.commitOf(seq, bob);
             assertEq(hash, keccak256(abi.encodePacked(hex"bb", bob)), "accepted in T1");
-        } else {
+        } else if (delay < T1 + T2) {
             vm.prank(bob);
             vm.expectRevert(
                 abi.encodeWithSelector(LiabilityRegistry.CommitWindowClosed.selector, seq, uint64(start + T1))
+            );
+            registry.submitProofHash(seq, bytes32(uint256(2)));
+        } else {
+            vm.prank(bob);
+            vm.expectRevert(
+                abi.encodeWithSelector(LiabilityRegistry.RoundExpired.selector, seq, uint64(start + T1 + T2))
             );
             registry.submitProofHash(seq, bytes32(uint256(2)));
         }
