@@ -5,6 +5,8 @@
 //!   (so a Rust build never needs npm), and conversions between its types and
 //!   zkpor's;
 //! - [`deploy`]: deploying the registry;
+//! - [`verifier`]: the generated plonky2 verifiers: shipped bytecode,
+//!   deployment, checking a proof as an `eth_call`;
 //! - [`statement`]: the encoding of the statement a sequence emits;
 //! - [`anvil`]: a local chain from the npm `@foundry-rs/anvil` package, for
 //!   tests and development.
@@ -13,3 +15,4 @@ pub mod anvil;
 pub mod deploy;
 pub mod registry;
 pub mod statement;
+pub mod verifier;

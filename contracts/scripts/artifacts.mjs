@@ -4,12 +4,16 @@
 //
 //   node scripts/artifacts.mjs export   # after forge build: write artifacts/
 //   node scripts/artifacts.mjs check    # after forge build: fail if they differ
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const contracts = ['LiabilityRegistry'];
+// The registry, and every generated verifier.
+const generated = readdirSync(join(root, 'src', 'generated'))
+  .filter((file) => file.endsWith('.sol'))
+  .map((file) => file.slice(0, -'.sol'.length));
+const contracts = ['LiabilityRegistry', ...generated];
 const mode = process.argv[2];
 if (mode !== 'export' && mode !== 'check') {
   console.error('usage: artifacts.mjs export|check');

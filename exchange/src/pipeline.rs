@@ -14,6 +14,8 @@ use zkpor_circuits::node::{NodeInputs, NodeProof};
 use zkpor_circuits::statement::Statement;
 use zkpor_circuits::tree_prover::{ProofDone, prove_tree};
 use zkpor_circuits::{CircuitSet, Shape};
+use zkpor_evm_verifier::calldata::encode;
+use zkpor_evm_verifier::layout::ProofLayout;
 use zkpor_snapshot::Snapshot;
 
 use crate::committed::CommittedSnapshot;
@@ -96,6 +98,8 @@ pub struct Proven {
     pub committed: CommittedSnapshot,
     /// The final proof.
     pub final_proof: FinalProof,
+    /// The final proof encoded for the EVM verifier (`zkpor-evm-verifier`).
+    pub calldata: Vec<u8>,
     /// What the final proof claims.
     pub inputs: FinalInputs,
     /// How long each phase took.
@@ -134,9 +138,11 @@ pub fn prove(snapshot: Snapshot, options: &ProveOptions, progress: &dyn Progress
 
     let started = Instant::now();
     let (final_proof, inputs) = wrap_top(&wrap, &top, committed.statement(), options, progress)?;
+    let layout = ProofLayout::new(&wrap.final_wrap().data().common)?;
+    let calldata = encode(&final_proof, &layout).context("internal error: encoding the final proof for the EVM")?;
     times.final_wrap = started.elapsed();
     info!(?times, "proven");
-    Ok(Proven { committed, final_proof, inputs, times })
+    Ok(Proven { committed, final_proof, calldata, inputs, times })
 }
 
 fn build_circuits(shape: &Shape, progress: &dyn Progress) -> CircuitSet {

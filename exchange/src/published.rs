@@ -3,6 +3,8 @@
 //! An output directory holds:
 //! - `statement.json`: the statement in readable form ([`StatementFile`]);
 //! - `final.proof`: the final proof, plonky2's binary serialization;
+//! - `final.calldata`: the same proof encoded for the EVM verifier, the
+//!   bytes `submitProof` takes;
 //! - `final.json`: what the final proof is bound to ([`FinalProofFile`]);
 //! - `users.sqlite`: the store that answers inclusion proofs
 //!   ([`crate::user_store`]).
@@ -14,6 +16,7 @@ use anyhow::{Context, Result, bail, ensure};
 use serde::{Deserialize, Serialize};
 use zkpor_circuits::Shape;
 use zkpor_circuits::encoding::{Address, HashHex};
+use zkpor_circuits::final_wrap::FinalInputs;
 use zkpor_circuits::statement::Statement;
 use zkpor_snapshot::decimal::{Price, format_units, parse_units};
 use zkpor_snapshot::{Asset, unit_prices};
@@ -26,6 +29,8 @@ use crate::user_store::UserStore;
 pub const STATEMENT_FILE: &str = "statement.json";
 /// File name of the final proof.
 pub const FINAL_PROOF_FILE: &str = "final.proof";
+/// File name of the final proof's EVM encoding.
+pub const FINAL_CALLDATA_FILE: &str = "final.calldata";
 /// File name of the final proof's bindings.
 pub const FINAL_META_FILE: &str = "final.json";
 /// File name of the user-proof store.
@@ -157,6 +162,61 @@ pub struct FinalProofFile {
     pub proof: String,
     /// Size of the proof in bytes.
     pub proof_bytes: usize,
+    /// The proof's EVM encoding's file, relative to this file.
+    pub calldata: String,
+    /// Size of the EVM encoding in bytes.
+    pub calldata_bytes: usize,
+}
+
+/// A published output directory: its statement, the final proof's bindings
+/// and what the proof claims.
+#[derive(Clone, Debug)]
+pub struct PublishedOutput {
+    /// The directory.
+    pub dir: PathBuf,
+    /// `statement.json`, its digest checked.
+    pub statement: StatementFile,
+    /// `final.json`.
+    pub meta: FinalProofFile,
+    /// The public inputs of the final proof.
+    pub inputs: FinalInputs,
+}
+
+impl PublishedOutput {
+    /// Reads `dir`'s statement and final-proof bindings; fails if the
+    /// statement does not hash to its digest or the two disagree on the
+    /// sequence.
+    pub fn read(dir: &Path) -> Result<Self> {
+        let statement: StatementFile = read_json(&dir.join(STATEMENT_FILE))?;
+        let content =
+            statement.checked_statement().with_context(|| format!("{}", dir.join(STATEMENT_FILE).display()))?;
+        let meta: FinalProofFile = read_json(&dir.join(FINAL_META_FILE))?;
+        ensure!(
+            meta.sequence == statement.sequence,
+            "{FINAL_META_FILE} is for sequence {} but {STATEMENT_FILE} for sequence {}",
+            meta.sequence,
+            statement.sequence
+        );
+        let inputs = FinalInputs {
+            root: content.root,
+            digest: content.digest(),
+            sequence: statement.sequence,
+            submitter: meta.submitter,
+        };
+        Ok(PublishedOutput { dir: dir.to_path_buf(), statement, meta, inputs })
+    }
+
+    /// The final proof, plonky2's serialization.
+    pub fn proof_bytes(&self) -> Result<Vec<u8>> {
+        let path = self.dir.join(&self.meta.proof);
+        fs::read(&path).with_context(|| format!("reading {}", path.display()))
+    }
+
+    /// The final proof encoded for the EVM verifier.
+    pub fn calldata(&self) -> Result<Vec<u8>> {
+        let path = self.dir.join(&self.meta.calldata);
+        fs::read(&path).with_context(|| format!("reading {}", path.display()))
+    }
 }
 
 /// Reads and parses a JSON file, naming it in errors.
@@ -213,11 +273,14 @@ async fn write_files(dir: &Path, proven: &Proven) -> Result<()> {
     write_json(&dir.join(STATEMENT_FILE), &statement)?;
     let proof = proven.final_proof.to_bytes();
     fs::write(dir.join(FINAL_PROOF_FILE), &proof).context("writing the final proof")?;
+    fs::write(dir.join(FINAL_CALLDATA_FILE), &proven.calldata).context("writing the final proof's EVM encoding")?;
     let meta = FinalProofFile {
         sequence: proven.inputs.sequence,
         submitter: proven.inputs.submitter,
         proof: FINAL_PROOF_FILE.to_string(),
         proof_bytes: proof.len(),
+        calldata: FINAL_CALLDATA_FILE.to_string(),
+        calldata_bytes: proven.calldata.len(),
     };
     write_json(&dir.join(FINAL_META_FILE), &meta)?;
     UserStore::create(&dir.join(USER_STORE_FILE), &proven.committed, &statement).await

@@ -1,0 +1,38 @@
+//! The EVM verifier of zkpor's final proof.
+//!
+//! The final proof (plonky2 1.1, Keccak configuration) is checked on chain by
+//! a contract generated from the final circuit's verifier data:
+//!
+//! - [`layout`]: where each part of a proof sits in the calldata the contract
+//!   reads, derived from the circuit's common data;
+//! - [`calldata`]: re-encodes a plonky2 proof into that layout;
+//! - [`transcript`]: the Keccak challenger's state after the circuit's
+//!   constant prefix (FRI parameters, circuit digest), precomputed so the
+//!   contract starts from it;
+//! - [`generate`]: writes the Solidity/Yul contract for one final circuit;
+//! - [`failure`]: what the contract's failure codes mean;
+//! - [`fixtures`]: real proofs of made-up accounts, for tests and measurements.
+
+pub mod calldata;
+pub mod failure;
+pub mod fixtures;
+pub mod generate;
+pub mod layout;
+pub mod transcript;
+
+mod gates;
+mod poseidon;
+mod table;
+
+use zkpor_circuits::{CircuitSet, Shape};
+
+/// Name of the verifier contract of a shape, e.g. `FinalProofVerifier_b4_a2_k2_l1`.
+pub fn contract_name(shape: &Shape) -> String {
+    format!("FinalProofVerifier_{}", shape.to_string().replace('-', "_"))
+}
+
+/// Generates the verifier of a shape's final circuit.
+pub fn verifier_for(shape: &Shape, circuits: &CircuitSet) -> anyhow::Result<generate::GeneratedVerifier> {
+    let data = circuits.final_wrap().data();
+    generate::generate_verifier(&contract_name(shape), &shape.to_string(), &data.common, &data.verifier_only)
+}
