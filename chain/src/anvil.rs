@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use alloy::node_bindings::{Anvil, AnvilInstance};
+use alloy::primitives::U256;
+use alloy::providers::Provider;
 use anyhow::{Context, Result};
 
 /// The anvil binary: `$ZKPOR_ANVIL`, else the platform package's binary under
@@ -27,4 +29,11 @@ pub fn anvil_binary() -> Result<PathBuf> {
 pub fn spawn_anvil() -> Result<AnvilInstance> {
     let binary = anvil_binary()?;
     Anvil::at(&binary).try_spawn().with_context(|| format!("starting {}", binary.display()))
+}
+
+/// Mines `blocks` empty blocks (anvil's `anvil_mine`).
+pub async fn mine<P: Provider>(provider: &P, blocks: u64) -> Result<()> {
+    let _: serde_json::Value =
+        provider.raw_request("anvil_mine".into(), (U256::from(blocks),)).await.context("mining blocks on anvil")?;
+    Ok(())
 }

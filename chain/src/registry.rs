@@ -1,6 +1,6 @@
 //! Bindings of the registry contract and conversions to zkpor's types.
 
-use alloy::primitives::{Address as EvmAddress, B256};
+use alloy::primitives::{Address as EvmAddress, B256, keccak256};
 use zkpor_circuits::encoding::{Address, EncodingError, HashHex};
 
 alloy::sol!(
@@ -12,6 +12,12 @@ alloy::sol!(
 );
 
 pub use LiabilityRegistry::{LiabilityRegistryErrors, LiabilityRegistryEvents};
+
+/// What a prover commits to before revealing `proof`: `keccak256(proof ‖ prover)`,
+/// as the registry's `proofHashOf` computes it.
+pub fn proof_hash(proof: &[u8], prover: EvmAddress) -> B256 {
+    keccak256([proof, prover.as_slice()].concat())
+}
 
 /// A zkpor hash as the contract's `bytes32`.
 pub fn hash_to_b256(hash: HashHex) -> B256 {

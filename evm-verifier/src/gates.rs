@@ -336,7 +336,7 @@ const RANDOM_ACCESS: &str = r#"
                     for { let i := 0 } lt(i, len) { i := add(i, 1) } {
                         let x0, x1 := eld(add(GLIST, shl(7, i)))
                         let y0, y1 := eld(add(GLIST, add(shl(7, i), 64)))
-                        y0, y1 := emul(b0, b1, lsub(y0, x0), lsub(y1, x1))
+                        y0, y1 := emul(b0, b1, add(y0, sub(P, x0)), add(y1, sub(P, x1)))
                         est(add(GLIST, shl(6, i)), addmod(x0, y0, P), addmod(x1, y1, P))
                     }
                 }
@@ -380,7 +380,7 @@ $STEPS                alg_wires($EVAL_VALUE, GA)
             function $NAME_partial(start, end) {
                 for { let k := start } lt(k, end) { k := add(k, 1) } {
                     alg_copy(GX, GT)
-                    mstore(GT, lsub(mload(GT), tb(add($DOMAIN, k))))
+                    mstore(GT, add(mload(GT), sub(P, tb(add($DOMAIN, k)))))
                     alg_wires(add(1, shl(1, k)), GV)
                     let wk := tb(add($WEIGHTS, k))
                     mstore(GV, mulmod(mload(GV), wk, P))
@@ -411,8 +411,8 @@ const POSEIDON_MDS: &str = r#"
                     let x := calldataload(add(CD_WIRES, shl(5, add(12, i))))
                     let a := mload(add(ST, shl(5, i)))
                     let b := mload(add(S0, shl(5, i)))
-                    cons(shl(1, i), lsub(shr(192, x), mod(and(a, MASK128), P)), lsub(and(shr(128, x), MASK64), mod(shr(128, a), P)))
-                    cons(add(shl(1, i), 1), lsub(and(shr(64, x), MASK64), mod(and(b, MASK128), P)), lsub(and(x, MASK64), mod(shr(128, b), P)))
+                    cons(shl(1, i), add(shr(192, x), sub(P, mod(and(a, MASK128), P))), add(and(shr(128, x), MASK64), sub(P, mod(shr(128, a), P))))
+                    cons(add(shl(1, i), 1), add(and(shr(64, x), MASK64), sub(P, mod(and(b, MASK128), P))), add(and(x, MASK64), sub(P, mod(shr(128, b), P))))
                 }
             }"#;
 
@@ -429,10 +429,10 @@ const POSEIDON: &str = r#"
                     let l0, l1 := w(i)
                     let r0, r1 := w(add(i, 4))
                     let d0, d1 := w(add($DELTA, i))
-                    let t0, t1 := emul(sw0, sw1, lsub(r0, l0), lsub(r1, l1))
+                    let t0, t1 := emul(sw0, sw1, add(r0, sub(P, l0)), add(r1, sub(P, l1)))
                     cons_diff(add(1, i), t0, t1, d0, d1)
                     mstore(add(ST, shl(5, i)), or(addmod(l0, d0, P), shl(128, addmod(l1, d1, P))))
-                    mstore(add(ST, shl(5, add(i, 4))), or(fsub(r0, d0), shl(128, fsub(r1, d1))))
+                    mstore(add(ST, shl(5, add(i, 4))), or(addmod(r0, sub(P, d0), P), shl(128, addmod(r1, sub(P, d1), P))))
                 }
                 for { let i := 8 } lt(i, 12) { i := add(i, 1) } {
                     let a0, a1 := w(i)

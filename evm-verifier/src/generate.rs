@@ -227,6 +227,8 @@ pub fn generate_verifier(
     c.set("QUERY_SIZE", layout.query_size);
     c.set("ZS_LEAF_AT", layout.oracle_offsets[2]);
     c.set("CAP_BYTES", layout.cap_len * DIGEST_WORD);
+    c.set("FOLD_ARITY", 1u64 << arity_bits);
+    c.set("FOLD_UNSCALE", F::TWO.inverse().exp_u64(arity_bits as u64).to_canonical_u64());
 
     c.group("Calldata: the proof (canonical ABI encoding) and the public inputs");
     let cd = |offset: usize| CALLDATA_PROOF + offset;
@@ -274,7 +276,8 @@ pub fn generate_verifier(
     c.set("T_FOLD_INVERSE_POWERS", index.fold_inverse_powers);
 
     c.group("Memory");
-    word(&mut memory, &mut c, "M_HASH", 2);
+    let m_hash = word(&mut memory, &mut c, "M_HASH", 2);
+    c.set("M_HASH_RIGHT", m_hash + HASH_BYTES);
     word(&mut memory, &mut c, "M_STATE", 4);
     word(&mut memory, &mut c, "M_IN", 1);
     word(&mut memory, &mut c, "M_OUT", 1);
@@ -314,7 +317,8 @@ pub fn generate_verifier(
     word(&mut memory, &mut c, "GLIST", 2 * 16);
     word(&mut memory, &mut c, "TERMS", 2 * constraint_terms_at);
     word(&mut memory, &mut c, "ZETA_N", 2);
-    word(&mut memory, &mut c, "FPOW", 2 * layout.openings_zeta);
+    let fpow = word(&mut memory, &mut c, "FPOW", 2 * layout.openings_zeta);
+    c.set("FPOW_END", fpow + 64 * layout.openings_zeta);
     word(&mut memory, &mut c, "RZ", 2);
     word(&mut memory, &mut c, "RZ_NEXT", 2);
     word(&mut memory, &mut c, "ZETA_NEXT", 2);

@@ -26,6 +26,10 @@ mod table;
 
 use zkpor_circuits::{CircuitSet, Shape};
 
+/// The phases the contract's `profile` view reports the gas of, in order.
+pub const PROFILE_PHASES: [&str; 6] =
+    ["public-input hash", "transcript", "gate constraints", "vanishing check", "FRI setup", "FRI queries"];
+
 /// Name of the verifier contract of a shape, e.g. `FinalProofVerifier_b4_a2_k2_l1`.
 pub fn contract_name(shape: &Shape) -> String {
     format!("FinalProofVerifier_{}", shape.to_string().replace('-', "_"))

@@ -27,9 +27,10 @@ pub(crate) struct TableIndex {
     pub k_is: usize,
     /// `ω^(2^(lde_bits - 1 - j))` for the LDE root `ω`.
     pub omega: usize,
-    /// Powers of the folding coset's generator.
+    /// Powers of the folding coset's generator `g`.
     pub fold_powers: usize,
-    /// Powers of its inverse.
+    /// Per folding round `r`, `g^-(2^r·rev(t))` for the pairs `t` of that
+    /// round (bit reversal over the round's remaining bits less one).
     pub fold_inverse_powers: usize,
     /// Byte offset of the 32-byte digests.
     pub cap_bytes: usize,
@@ -64,8 +65,14 @@ impl TableBuilder {
         table.index.omega = table.add_section(&squares);
         let g = F::primitive_root_of_unity(arity_bits);
         table.index.fold_powers = table.add_section(&g.powers().take(1 << arity_bits).collect::<Vec<_>>());
-        table.index.fold_inverse_powers =
-            table.add_section(&g.inverse().powers().take(1 << arity_bits).collect::<Vec<_>>());
+        let g_inverse = g.inverse();
+        let per_round: Vec<F> = (0..arity_bits)
+            .flat_map(|r| {
+                let pair_bits = arity_bits - r - 1;
+                (0..1u64 << pair_bits).map(move |t| g_inverse.exp_u64((reverse_bits(t, pair_bits)) << r))
+            })
+            .collect();
+        table.index.fold_inverse_powers = table.add_section(&per_round);
         table
     }
 
@@ -91,4 +98,9 @@ impl TableBuilder {
         }
         (bytes, self.index)
     }
+}
+
+/// The low `bits` bits of `x` in reverse order.
+fn reverse_bits(x: u64, bits: usize) -> u64 {
+    if bits == 0 { 0 } else { x.reverse_bits() >> (64 - bits) }
 }

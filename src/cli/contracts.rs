@@ -79,6 +79,13 @@ pub enum ContractsCommand {
         /// The output directory of `zkpor exchange prove`.
         out: PathBuf,
     },
+    /// Measure what verifying a proof costs on a local anvil, per shipped
+    /// shape: the verifier call, its phases, a full reveal through the registry.
+    GasReport {
+        /// Shapes to measure (default: tiny).
+        #[arg(long = "shape")]
+        shapes: Vec<Shape>,
+    },
 }
 
 pub fn run(command: ContractsCommand) -> Result<ExitCode> {
@@ -123,6 +130,7 @@ pub fn run(command: ContractsCommand) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         ContractsCommand::VerifyProof { rpc, verifier, registry, out } => verify_proof(&rpc, verifier, registry, &out),
+        ContractsCommand::GasReport { shapes } => crate::gas_report::run(shapes),
     }
 }
 

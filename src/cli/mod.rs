@@ -64,6 +64,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 /// A runtime for the commands that touch SQLite.
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?)
 }
