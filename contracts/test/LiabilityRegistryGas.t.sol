@@ -21,8 +21,9 @@ contract LiabilityRegistryGasTest is TestBase {
         uint64 debt;
     }
 
-    /// The size of a real final proof (docs/benchmarks.md).
-    uint256 internal constant PROOF_BYTES = 57_838;
+    /// The size of a real final proof as the verifier reads it
+    /// (`final.calldata`, docs/verifier.md).
+    uint256 internal constant PROOF_BYTES = 59_432;
 
     LiabilityRegistry internal registry;
     address internal sequencer = vm.addr(1);
@@ -80,10 +81,10 @@ contract LiabilityRegistryGasTest is TestBase {
         vm.roll(110);
         vm.prank(provers[0]);
         registry.submitProof(1, proof);
-        vm.snapshotGasLastCall("submitProof, 57838-byte proof, first valid (verifier excluded)");
+        vm.snapshotGasLastCall("submitProof, 59432-byte proof, first valid (verifier excluded)");
         vm.prank(provers[1]);
         registry.submitProof(1, proof);
-        vm.snapshotGasLastCall("submitProof, 57838-byte proof, later valid (verifier excluded)");
+        vm.snapshotGasLastCall("submitProof, 59432-byte proof, later valid (verifier excluded)");
         vm.roll(130);
         registry.settle(1);
         vm.snapshotGasLastCall("settle, verified round");

@@ -7,9 +7,9 @@ import {IPlonky2Verifier} from "../IPlonky2Verifier.sol";
 
 /// @title FinalProofVerifier_b1024_a4_k8_l1
 /// @notice Verifies zkpor final proofs of shape b1024-a4-k8-l1: plonky2 1.1 proofs
-/// with the Keccak configuration (11 FRI queries at rate 2^-8,
-/// 12 bits of proof of work). The proof is the calldata encoding of
-/// `zkpor-evm-verifier` (64680 bytes); the public inputs are
+/// with the Keccak configuration (10 FRI queries at rate 2^-8,
+/// 20 bits of proof of work). The proof is the calldata encoding of
+/// `zkpor-evm-verifier` (59432 bytes); the public inputs are
 /// root[4] ‖ digest[4] ‖ sequence ‖ submitter[5].
 /// @dev One Yul program mirroring plonky2's verifier: the public-input hash
 /// (Poseidon), the Keccak transcript, every gate of the circuit, the
@@ -22,7 +22,7 @@ contract FinalProofVerifier_b1024_a4_k8_l1 is IPlonky2Verifier {
     error InvalidProof(uint256 code);
 
     /// @notice Length of an encoded proof.
-    uint256 public constant PROOF_BYTES = 64680;
+    uint256 public constant PROOF_BYTES = 59432;
     /// @notice Digest of the final circuit this contract verifies.
     bytes32 public constant CIRCUIT_DIGEST = 0xcddebdb8756f0e82fd49d3e13f33903818abe81f2e854aaf8700000000000000;
 
@@ -92,7 +92,7 @@ contract FinalProofVerifier_b1024_a4_k8_l1 is IPlonky2Verifier {
     uint256 internal constant CONSTRAINT_TERMS_AT = 22;
     uint256 internal constant NUM_APOW = 123;
     // FRI
-    uint256 internal constant QUERIES = 11;
+    uint256 internal constant QUERIES = 10;
     uint256 internal constant NUM_LAYERS = 2;
     uint256 internal constant LDE_MASK = 1048575;
     uint256 internal constant COSET_SHIFT = 14293326489335486720;
@@ -100,7 +100,7 @@ contract FinalProofVerifier_b1024_a4_k8_l1 is IPlonky2Verifier {
     uint256 internal constant NUM_OPENINGS_ZETA = 256;
     uint256 internal constant NUM_OPENINGS_NEXT = 2;
     uint256 internal constant FINAL_POLY_LEN = 16;
-    uint256 internal constant POW_SHIFT = 52;
+    uint256 internal constant POW_SHIFT = 44;
     uint256 internal constant QUERY_SIZE = 5248;
     uint256 internal constant ZS_LEAF_AT = 2784;
     uint256 internal constant CAP_BYTES = 512;
@@ -108,7 +108,7 @@ contract FinalProofVerifier_b1024_a4_k8_l1 is IPlonky2Verifier {
     uint256 internal constant FOLD_UNSCALE = 17293822565076172801;
     // Calldata: the proof (canonical ABI encoding) and the public inputs
     uint256 internal constant CD_PROOF = 100;
-    uint256 internal constant CD_PUBLIC_INPUTS = 64836;
+    uint256 internal constant CD_PUBLIC_INPUTS = 59588;
     uint256 internal constant CD_WIRES_CAP = 100;
     uint256 internal constant CD_ZS_CAP = 612;
     uint256 internal constant CD_QUOTIENT_CAP = 1124;
@@ -124,9 +124,9 @@ contract FinalProofVerifier_b1024_a4_k8_l1 is IPlonky2Verifier {
     uint256 internal constant CD_ZS_NEXT = 5732;
     uint256 internal constant CD_COMMIT_CAPS = 5764;
     uint256 internal constant CD_QUERY_ROUNDS = 6788;
-    uint256 internal constant CD_FINAL_POLY = 64516;
+    uint256 internal constant CD_FINAL_POLY = 59268;
     uint256 internal constant FINAL_POLY_WORDS = 8;
-    uint256 internal constant CD_POW = 64772;
+    uint256 internal constant CD_POW = 59524;
     // The constant table
     uint256 internal constant TABLE_DATA = 128;
     uint256 internal constant TABLE_BYTES = 6752;
@@ -160,44 +160,44 @@ contract FinalProofVerifier_b1024_a4_k8_l1 is IPlonky2Verifier {
     uint256 internal constant CH_FRI_BETAS = 9344;
     uint256 internal constant CH_POW = 9472;
     uint256 internal constant CH_QUERIES = 9504;
-    uint256 internal constant NUM_CHALLENGE_WORDS = 30;
-    uint256 internal constant APOW = 9856;
-    uint256 internal constant GACC = 17728;
-    uint256 internal constant GACC_1 = 17760;
-    uint256 internal constant GACC_2 = 17792;
-    uint256 internal constant GACC_3 = 17824;
-    uint256 internal constant GTOTAL = 17856;
-    uint256 internal constant GTOTAL_1 = 17888;
-    uint256 internal constant GTOTAL_2 = 17920;
-    uint256 internal constant GTOTAL_3 = 17952;
-    uint256 internal constant GATE_SUMS = 18048;
-    uint256 internal constant GA = 19712;
-    uint256 internal constant GB = 19840;
-    uint256 internal constant GR = 19968;
-    uint256 internal constant GX = 20096;
-    uint256 internal constant GT = 20224;
-    uint256 internal constant GV = 20352;
-    uint256 internal constant GEVAL = 20480;
-    uint256 internal constant GPROD = 20608;
-    uint256 internal constant GLIST = 20736;
-    uint256 internal constant TERMS = 21760;
-    uint256 internal constant ZETA_N = 23168;
-    uint256 internal constant FPOW = 23232;
-    uint256 internal constant FPOW_END = 39616;
-    uint256 internal constant RZ = 39616;
-    uint256 internal constant RZ_NEXT = 39680;
-    uint256 internal constant ZETA_NEXT = 39744;
-    uint256 internal constant QX = 39808;
-    uint256 internal constant QINV = 40160;
-    uint256 internal constant QINV_PREFIX = 1056;
-    uint256 internal constant Q_SUM = 42272;
-    uint256 internal constant Q_NEXT = 42336;
-    uint256 internal constant Q_X = 42400;
-    uint256 internal constant Q_XINV = 42432;
-    uint256 internal constant Q_INDEX = 42464;
-    uint256 internal constant FOLD = 42496;
-    uint256 internal constant M_LEAF = 43520;
-    uint256 internal constant M_PROFILE = 44672;
+    uint256 internal constant NUM_CHALLENGE_WORDS = 29;
+    uint256 internal constant APOW = 9824;
+    uint256 internal constant GACC = 17696;
+    uint256 internal constant GACC_1 = 17728;
+    uint256 internal constant GACC_2 = 17760;
+    uint256 internal constant GACC_3 = 17792;
+    uint256 internal constant GTOTAL = 17824;
+    uint256 internal constant GTOTAL_1 = 17856;
+    uint256 internal constant GTOTAL_2 = 17888;
+    uint256 internal constant GTOTAL_3 = 17920;
+    uint256 internal constant GATE_SUMS = 18016;
+    uint256 internal constant GA = 19680;
+    uint256 internal constant GB = 19808;
+    uint256 internal constant GR = 19936;
+    uint256 internal constant GX = 20064;
+    uint256 internal constant GT = 20192;
+    uint256 internal constant GV = 20320;
+    uint256 internal constant GEVAL = 20448;
+    uint256 internal constant GPROD = 20576;
+    uint256 internal constant GLIST = 20704;
+    uint256 internal constant TERMS = 21728;
+    uint256 internal constant ZETA_N = 23136;
+    uint256 internal constant FPOW = 23200;
+    uint256 internal constant FPOW_END = 39584;
+    uint256 internal constant RZ = 39584;
+    uint256 internal constant RZ_NEXT = 39648;
+    uint256 internal constant ZETA_NEXT = 39712;
+    uint256 internal constant QX = 39776;
+    uint256 internal constant QINV = 40096;
+    uint256 internal constant QINV_PREFIX = 960;
+    uint256 internal constant Q_SUM = 42016;
+    uint256 internal constant Q_NEXT = 42080;
+    uint256 internal constant Q_X = 42144;
+    uint256 internal constant Q_XINV = 42176;
+    uint256 internal constant Q_INDEX = 42208;
+    uint256 internal constant FOLD = 42240;
+    uint256 internal constant M_LEAF = 43264;
+    uint256 internal constant M_PROFILE = 44416;
 
     /// @dev Poseidon round constants and partial-round vectors, the circuit's
     /// k_is, powers of the LDE root, folding tables and interpolation tables
@@ -545,8 +545,8 @@ contract FinalProofVerifier_b1024_a4_k8_l1 is IPlonky2Verifier {
             }
             function transcript() {
                 mstore(add(M_STATE, 0), 0x0c0000000000000004000000000000000400000000000000cddebdb8756f0e00)
-                mstore(add(M_STATE, 32), 0x82fd49d3e13f3300903818abe81f2e00854aaf8700000000687489a5c85baa20)
-                mstore(add(M_STATE, 64), 0x53e79a29e44d000660d43a207a98aa139befbc7e9fbb9934711471d880663d85)
+                mstore(add(M_STATE, 32), 0x82fd49d3e13f3300903818abe81f2e00854aaf8700000000dadce029abba6ba8)
+                mstore(add(M_STATE, 64), 0x239a4bbd63a2ac281bc4e937b1d3de05f8483f7654d8e1079de834d7f9f6d0ad)
                 mstore(M_IN, 7)
                 mstore(M_OUT, 0)
                 observe_word(bswap_lanes(or(or(shl(192, mload(CH_PIH)), shl(128, mload(add(CH_PIH, 32)))), or(shl(64, mload(add(CH_PIH, 64))), mload(add(CH_PIH, 96))))))
