@@ -1,7 +1,9 @@
 //! Deploying the registry.
 
+use alloy::network::Ethereum;
 use alloy::primitives::{Address, B256, U256};
-use alloy::providers::Provider;
+use alloy::providers::{PendingTransactionBuilder, Provider};
+use alloy::rpc::types::TransactionReceipt;
 use anyhow::{Context, Result, ensure};
 use serde::Serialize;
 use tracing::info;
@@ -42,6 +44,17 @@ pub struct Deployment {
     pub transaction: B256,
 }
 
+/// Waits for a deployment transaction; the created contract and the receipt.
+pub(crate) async fn created_contract(
+    pending: PendingTransactionBuilder<Ethereum>,
+    what: &str,
+) -> Result<(Address, TransactionReceipt)> {
+    let receipt = pending.get_receipt().await.with_context(|| format!("waiting for the {what}'s deployment"))?;
+    ensure!(receipt.status(), "the {what}'s deployment {} reverted", receipt.transaction_hash);
+    let address = receipt.contract_address.with_context(|| format!("the {what}'s deployment created no contract"))?;
+    Ok((address, receipt))
+}
+
 /// Deploys the registry from the provider's default signer.
 pub async fn deploy_registry<P: Provider>(provider: &P, params: &RegistryParams) -> Result<Deployment> {
     let code = provider.get_code_at(params.verifier).await.context("reading the verifier's code")?;
@@ -54,15 +67,8 @@ pub async fn deploy_registry<P: Provider>(provider: &P, params: &RegistryParams)
         params.commit_window,
         params.reveal_window,
     );
-    let receipt = builder
-        .send()
-        .await
-        .context("sending the deployment")?
-        .get_receipt()
-        .await
-        .context("waiting for the deployment")?;
-    ensure!(receipt.status(), "the deployment transaction {} reverted", receipt.transaction_hash);
-    let registry = receipt.contract_address.context("the deployment receipt has no contract address")?;
+    let (registry, receipt) =
+        created_contract(builder.send().await.context("sending the deployment")?, "registry").await?;
     let owner = LiabilityRegistry::new(registry, provider).owner().call().await?;
     let deployment = Deployment {
         registry,

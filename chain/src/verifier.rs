@@ -93,15 +93,11 @@ impl VerifierArtifact {
 
 /// Deploys `artifact` from the provider's default signer.
 pub async fn deploy_verifier<P: Provider>(provider: &P, artifact: &VerifierArtifact) -> Result<Address> {
-    let receipt = provider
+    let pending = provider
         .send_transaction(TransactionRequest::default().with_deploy_code(artifact.bytecode.clone()))
         .await
-        .context("sending the verifier's deployment")?
-        .get_receipt()
-        .await
-        .context("waiting for the verifier's deployment")?;
-    ensure!(receipt.status(), "the verifier's deployment {} reverted", receipt.transaction_hash);
-    let address = receipt.contract_address.context("the deployment receipt has no contract address")?;
+        .context("sending the verifier's deployment")?;
+    let (address, receipt) = crate::deploy::created_contract(pending, "verifier").await?;
     info!(%address, name = %artifact.name, gas = receipt.gas_used, "verifier deployed");
     Ok(address)
 }

@@ -26,6 +26,22 @@ pub const QUERY_LAYER_MERKLE: u64 = 20;
 /// Query check: the final polynomial's value.
 pub const QUERY_FINAL_POLY: u64 = 30;
 
+/// The codes as the generated contract names them.
+pub(crate) const SOLIDITY_NAMES: [(&str, u64); 12] = [
+    ("ERR_PROOF_LENGTH", PROOF_LENGTH),
+    ("ERR_PUBLIC_INPUTS", PUBLIC_INPUTS),
+    ("ERR_NOT_CANONICAL", NOT_CANONICAL),
+    ("ERR_DIGEST_PADDING", DIGEST_PADDING),
+    ("ERR_ZERO_INVERSE", ZERO_INVERSE),
+    ("ERR_CALLDATA_LAYOUT", CALLDATA_LAYOUT),
+    ("ERR_VANISHING", VANISHING),
+    ("ERR_PROOF_OF_WORK", PROOF_OF_WORK),
+    ("ERR_QUERY", QUERY),
+    ("ERR_QUERY_LAYER", QUERY_LAYER),
+    ("ERR_QUERY_LAYER_MERKLE", QUERY_LAYER_MERKLE),
+    ("ERR_QUERY_FINAL_POLY", QUERY_FINAL_POLY),
+];
+
 /// A sentence saying which check failed.
 pub fn describe(code: u64) -> String {
     match code {

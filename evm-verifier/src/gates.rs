@@ -52,14 +52,9 @@ pub(crate) fn gate_code(row: usize, gate: &GateRef<F, D>, table: &mut TableBuild
     } else if let Some(g) = any.downcast_ref::<BaseSumGate<2>>() {
         code(BASE_SUM, &[("N", g.num_limbs.to_string())])
     } else if let Some(g) = any.downcast_ref::<ReducingGate<D>>() {
-        let n = g.num_coeffs;
-        code(REDUCING, &[("N", n.to_string()), ("LAST", (n - 1).to_string()), ("ACCS", (3 * D + n).to_string())])
+        reducing(&name, g.num_coeffs, 1, BASE_COEFF)
     } else if let Some(g) = any.downcast_ref::<ReducingExtensionGate<D>>() {
-        let n = g.num_coeffs;
-        code(
-            REDUCING_EXTENSION,
-            &[("N", n.to_string()), ("LAST", (n - 1).to_string()), ("ACCS", (3 * D + n * D).to_string())],
-        )
+        reducing(&name, g.num_coeffs, D, ALGEBRA_COEFF)
     } else if let Some(g) = any.downcast_ref::<RandomAccessGate<F, D>>() {
         let vec = 1usize << g.bits;
         if vec > 16 {
@@ -103,6 +98,18 @@ fn fill(template: &str, name: &str, values: &[(&str, String)]) -> String {
     }
     assert!(!out.contains('$'), "unfilled placeholder in gate code:\n{out}");
     out
+}
+
+/// A reducing gate of `n` coefficients of `width` wires each: its
+/// accumulators follow output, alpha, old accumulator and the coefficients.
+fn reducing(name: &str, n: usize, width: usize, coeff: &str) -> String {
+    let values = [
+        ("COEFF", coeff.to_string()),
+        ("N", n.to_string()),
+        ("LAST", (n - 1).to_string()),
+        ("ACCS", (3 * D + n * width).to_string()),
+    ];
+    fill(REDUCING, name, &values)
 }
 
 fn coset_interpolation(name: &str, g: &CosetInterpolationGate<F, D>, table: &mut TableBuilder) -> Result<String> {
@@ -262,16 +269,14 @@ const BASE_SUM: &str = r#"
                 cons_diff(0, s0, s1, w0, w1)
             }"#;
 
-// acc_i alpha + coeff_i - acc_{i+1}, coefficients in the base (one wire).
+// acc_i alpha + coeff_i - acc_{i+1}; $COEFF adds coefficient i to GR.
 const REDUCING: &str = r#"
             function $NAME() {
                 alg_wires(2, GB)
                 alg_wires(4, GA)
                 for { let i := 0 } lt(i, $N) { i := add(i, 1) } {
                     alg_mul(GA, GB, GR)
-                    let c0, c1 := w(add(6, i))
-                    mstore(GR, add(mload(GR), c0))
-                    mstore(add(GR, 32), add(mload(add(GR, 32)), c1))
+$COEFF
                     let acc := add($ACCS, shl(1, i))
                     if eq(i, $LAST) { acc := 0 }
                     alg_wires(acc, GA)
@@ -279,24 +284,17 @@ const REDUCING: &str = r#"
                 }
             }"#;
 
-// acc_i alpha + coeff_i - acc_{i+1}, coefficients in the algebra (two wires).
-const REDUCING_EXTENSION: &str = r#"
-            function $NAME() {
-                alg_wires(2, GB)
-                alg_wires(4, GA)
-                for { let i := 0 } lt(i, $N) { i := add(i, 1) } {
-                    alg_mul(GA, GB, GR)
-                    alg_wires(add(6, shl(1, i)), GA)
+// A coefficient in the base (one wire) adds to the algebra's first component.
+const BASE_COEFF: &str = r#"                    let c0, c1 := w(add(6, i))
+                    mstore(GR, add(mload(GR), c0))
+                    mstore(add(GR, 32), add(mload(add(GR, 32)), c1))"#;
+
+// A coefficient in the algebra (two wires).
+const ALGEBRA_COEFF: &str = r#"                    alg_wires(add(6, shl(1, i)), GA)
                     mstore(GR, add(mload(GR), mload(GA)))
                     mstore(add(GR, 32), add(mload(add(GR, 32)), mload(add(GA, 32))))
                     mstore(add(GR, 64), add(mload(add(GR, 64)), mload(add(GA, 64))))
-                    mstore(add(GR, 96), add(mload(add(GR, 96)), mload(add(GA, 96))))
-                    let acc := add($ACCS, shl(1, i))
-                    if eq(i, $LAST) { acc := 0 }
-                    alg_wires(acc, GA)
-                    cons_alg(shl(1, i), GR, GA)
-                }
-            }"#;
+                    mstore(add(GR, 96), add(mload(add(GR, 96)), mload(add(GA, 96))))"#;
 
 // Per copy: each bit boolean, the bits compose the index, folding the list
 // by the bits gives the claimed element; then the extra constants.

@@ -147,20 +147,7 @@ pub fn generate_verifier(
     let mut c = Constants::default();
 
     c.group("Failure codes (`zkpor_evm_verifier::failure`, docs/verifier.md)");
-    for (name, code) in [
-        ("ERR_PROOF_LENGTH", failure::PROOF_LENGTH),
-        ("ERR_PUBLIC_INPUTS", failure::PUBLIC_INPUTS),
-        ("ERR_NOT_CANONICAL", failure::NOT_CANONICAL),
-        ("ERR_DIGEST_PADDING", failure::DIGEST_PADDING),
-        ("ERR_ZERO_INVERSE", failure::ZERO_INVERSE),
-        ("ERR_CALLDATA_LAYOUT", failure::CALLDATA_LAYOUT),
-        ("ERR_VANISHING", failure::VANISHING),
-        ("ERR_PROOF_OF_WORK", failure::PROOF_OF_WORK),
-        ("ERR_QUERY", failure::QUERY),
-        ("ERR_QUERY_LAYER", failure::QUERY_LAYER),
-        ("ERR_QUERY_LAYER_MERKLE", failure::QUERY_LAYER_MERKLE),
-        ("ERR_QUERY_FINAL_POLY", failure::QUERY_FINAL_POLY),
-    ] {
+    for (name, code) in failure::SOLIDITY_NAMES {
         c.set(name, code);
     }
 
@@ -301,14 +288,13 @@ pub fn generate_verifier(
     word(&mut memory, &mut c, "CH_QUERIES", layout.queries);
     c.set("NUM_CHALLENGE_WORDS", (memory.next - ch) / 32);
     word(&mut memory, &mut c, "APOW", 2 * num_apow);
-    for (i, name) in ["GACC", "GACC_1", "GACC_2", "GACC_3"].iter().enumerate() {
-        c.set(name, memory.next + 32 * i);
+    // The gate's and the total sums: alpha_0 (2 words), alpha_1 (2 words).
+    for name in ["GACC", "GTOTAL"] {
+        let at = word(&mut memory, &mut c, name, 4);
+        for part in 1..4 {
+            c.set(&format!("{name}_{part}"), at + 32 * part);
+        }
     }
-    memory.alloc(4);
-    for (i, name) in ["GTOTAL", "GTOTAL_1", "GTOTAL_2", "GTOTAL_3"].iter().enumerate() {
-        c.set(name, memory.next + 32 * i);
-    }
-    memory.alloc(4);
     memory.alloc(2);
     word(&mut memory, &mut c, "GATE_SUMS", 4 * common.gates.len());
     for name in ["GA", "GB", "GR", "GX", "GT", "GV", "GEVAL", "GPROD"] {

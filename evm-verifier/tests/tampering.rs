@@ -11,7 +11,7 @@ use alloy::providers::Provider;
 use alloy::rpc::types::TransactionRequest;
 use alloy::sol_types::{SolCall, SolError};
 use common::{Chain, layout, modulus_bytes, plonky2_accepts, prove, sample};
-use zkpor_chain::verifier::{FinalProofVerifier, ProofCheck};
+use zkpor_chain::verifier::{FinalProofVerifier, ProofCheck, failure_code};
 use zkpor_circuits::encoding::Address;
 use zkpor_evm_verifier::failure;
 use zkpor_evm_verifier::layout::{DIGEST_WORD, EXT_BYTES, FIELD_BYTES};
@@ -23,13 +23,6 @@ enum Expect {
     Code(u64),
     /// Rejected, at whichever check the changed transcript trips first.
     Rejected,
-}
-
-fn code_of(check: &ProofCheck) -> Option<u64> {
-    match check {
-        ProofCheck::Valid { .. } => None,
-        ProofCheck::Invalid { code, .. } => Some(*code),
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -94,7 +87,7 @@ async fn every_section_of_a_proof_tampered_is_rejected() {
         calldata[at] ^= 0x01;
         assert!(!plonky2_accepts(&calldata, &inputs), "{name}: plonky2 rejects it too");
         let check = chain.check(&calldata, &inputs).await;
-        let code = code_of(&check).unwrap_or_else(|| panic!("{name} (byte {at}): accepted"));
+        let code = failure_code(&check).unwrap_or_else(|| panic!("{name} (byte {at}): accepted"));
         if let Expect::Code(expected) = expect {
             assert_eq!(code, expected, "{name}: {}", failure::describe(code));
         }
@@ -111,26 +104,26 @@ async fn non_canonical_encodings_are_rejected() {
     // An opening replaced by the modulus: zero, written non-canonically.
     let mut calldata = sample.calldata.clone();
     calldata[layout.openings..layout.openings + FIELD_BYTES].copy_from_slice(&modulus_bytes());
-    assert_eq!(code_of(&chain.check(&calldata, &inputs).await), Some(failure::NOT_CANONICAL));
+    assert_eq!(failure_code(&chain.check(&calldata, &inputs).await), Some(failure::NOT_CANONICAL));
 
     // The proof-of-work witness likewise.
     let mut calldata = sample.calldata.clone();
     calldata[layout.pow_witness..].copy_from_slice(&modulus_bytes());
-    assert_eq!(code_of(&chain.check(&calldata, &inputs).await), Some(failure::NOT_CANONICAL));
+    assert_eq!(failure_code(&chain.check(&calldata, &inputs).await), Some(failure::NOT_CANONICAL));
 
     // Padding after a cap digest, and after a Merkle sibling.
     let mut calldata = sample.calldata.clone();
     calldata[layout.wires_cap + DIGEST_WORD - 1] = 1;
-    assert_eq!(code_of(&chain.check(&calldata, &inputs).await), Some(failure::DIGEST_PADDING));
+    assert_eq!(failure_code(&chain.check(&calldata, &inputs).await), Some(failure::DIGEST_PADDING));
     let mut calldata = sample.calldata.clone();
     let sibling = layout.query_rounds + layout.oracle_offsets[1] + FIELD_BYTES * layout.oracle_sizes[1];
     calldata[sibling + DIGEST_WORD - 1] = 1;
-    assert_eq!(code_of(&chain.check(&calldata, &inputs).await), Some(failure::DIGEST_PADDING));
+    assert_eq!(failure_code(&chain.check(&calldata, &inputs).await), Some(failure::DIGEST_PADDING));
 
     // A public input that is not canonical.
     let mut bad = inputs.clone();
     bad[8] = u64::from_be_bytes(modulus_bytes());
-    assert_eq!(code_of(&chain.check(&sample.calldata, &bad).await), Some(failure::PUBLIC_INPUTS));
+    assert_eq!(failure_code(&chain.check(&sample.calldata, &bad).await), Some(failure::PUBLIC_INPUTS));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -153,13 +146,13 @@ async fn a_proof_for_another_statement_sequence_or_submitter_is_rejected() {
         other[index] = value;
         assert!(!plonky2_accepts(&sample.calldata, &other), "{name}: plonky2 rejects it too");
         let check = chain.check(&sample.calldata, &other).await;
-        assert_eq!(code_of(&check), Some(failure::VANISHING), "{name}: {check:?}");
+        assert_eq!(failure_code(&check), Some(failure::VANISHING), "{name}: {check:?}");
     }
 
     // Another real proof's inputs with this proof, and the reverse.
     let other = prove(2, 3, Address([0x43; 20]), 9);
-    assert!(code_of(&chain.check(&sample.calldata, &other.public_inputs()).await).is_some());
-    assert!(code_of(&chain.check(&other.calldata, &inputs).await).is_some());
+    assert!(failure_code(&chain.check(&sample.calldata, &other.public_inputs()).await).is_some());
+    assert!(failure_code(&chain.check(&other.calldata, &inputs).await).is_some());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -171,19 +164,19 @@ async fn truncated_oversized_and_misencoded_calldata_is_rejected() {
 
     for len in [0, total - 32, total - 1] {
         let check = chain.check(&sample.calldata[..len], &inputs).await;
-        assert_eq!(code_of(&check), Some(failure::PROOF_LENGTH), "a proof cut to {len} bytes");
+        assert_eq!(failure_code(&check), Some(failure::PROOF_LENGTH), "a proof cut to {len} bytes");
     }
     for extra in [1, 32] {
         let mut calldata = sample.calldata.clone();
         calldata.extend(std::iter::repeat_n(0u8, extra));
         let check = chain.check(&calldata, &inputs).await;
-        assert_eq!(code_of(&check), Some(failure::PROOF_LENGTH), "a proof with {extra} more bytes");
+        assert_eq!(failure_code(&check), Some(failure::PROOF_LENGTH), "a proof with {extra} more bytes");
     }
     for count in [13, 15, 0] {
         let mut other = inputs.clone();
         other.resize(count, 0);
         let check = chain.check(&sample.calldata, &other).await;
-        assert_eq!(code_of(&check), Some(failure::PUBLIC_INPUTS), "{count} public inputs");
+        assert_eq!(failure_code(&check), Some(failure::PUBLIC_INPUTS), "{count} public inputs");
     }
 
     // The same arguments ABI-encoded with a gap before the proof: valid ABI,
