@@ -1,0 +1,27 @@
+//! Proving tasks: the unit of work an agent leases to a prover worker.
+//!
+//! - [`key`]: which proof of which sequence a task makes;
+//! - [`graph`]: the tasks of one sequence's proof tree and how they depend
+//!   on each other (batches, proofs of empty subtrees, aggregation nodes,
+//!   the final proof);
+//! - [`spec`]: everything a worker needs to prove one task, as it travels
+//!   over HTTP or in an offline task file;
+//! - [`prove`]: how a worker proves a task;
+//! - [`expected`]: the public inputs each task's proof must state;
+//! - [`check`]: how the agent checks a returned proof before it stores it;
+//! - [`circuits`]: circuit sets built once per shape and shared.
+
+pub mod check;
+pub mod circuits;
+pub mod expected;
+pub mod graph;
+pub mod key;
+pub mod prove;
+pub mod spec;
+
+pub use check::{Rejection, check_proof};
+pub use circuits::CircuitCache;
+pub use graph::TaskGraph;
+pub use key::{TaskKey, TaskKind};
+pub use prove::prove_task;
+pub use spec::{AccountWire, ProofBytes, TaskInput, TaskSpec};
