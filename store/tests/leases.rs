@@ -1,0 +1,170 @@
+//! The store on SQLite and on PostgreSQL alike: a sequence's task graph,
+//! leases, completions that ready what waited, failures, expiries, late
+//! results, and concurrent leasing from several stores on one database.
+
+use std::collections::HashSet;
+
+use zkpor_circuits::Shape;
+use zkpor_circuits::encoding::{Address, HashHex};
+use zkpor_circuits::layout::TreeLayout;
+use zkpor_store::scratch::ScratchDatabase;
+use zkpor_store::{Completion, FailureKind, LeaseError, NewSequence, NewTask, SequenceStatus, Store};
+use zkpor_tasks::{TaskGraph, TaskKey, TaskKind};
+
+const MINUTE: i64 = 60_000;
+
+/// A tiny-shape sequence of `accounts` accounts (the store neither proves
+/// nor checks, so the inputs are placeholders).
+fn sequence(number: u64, accounts: usize) -> NewSequence {
+    let shape = Shape::TINY;
+    let graph = TaskGraph::new(number, TreeLayout::new(shape, accounts));
+    let tasks = NewTask::all_of(&graph, |key| Ok::<_, ()>(vec![key.index as u64])).unwrap();
+    NewSequence {
+        sequence: number,
+        shape,
+        source: "test".into(),
+        submitter: Address([1; 20]),
+        prices: vec![3, 5],
+        account_count: accounts as u64,
+        root: HashHex(Default::default()),
+        digest: HashHex(Default::default()),
+        batches: vec![Vec::new(); graph.layout().batches()],
+        tasks,
+    }
+}
+
+fn completion(lease: &zkpor_store::Lease) -> Completion {
+    Completion {
+        key: lease.key,
+        lease_id: lease.lease_id.clone(),
+        holder: lease.holder.clone(),
+        proof: lease.key.to_string().into_bytes(),
+        proving_ms: 5,
+    }
+}
+
+async fn each_database(test: impl AsyncFn(Store)) {
+    for db in ScratchDatabase::both().await.unwrap() {
+        let store = db.open().await.unwrap();
+        eprintln!("on {:?}", db.dialect());
+        test(store.clone()).await;
+        store.close().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sequence_is_proven_task_by_task_in_dependency_order() {
+    each_database(async |store| {
+        // 6 accounts: two batches, one node, the final task.
+        assert!(store.insert_sequence(&sequence(1, 6)).await.unwrap());
+        assert!(!store.insert_sequence(&sequence(1, 6)).await.unwrap(), "a known sequence is not inserted twice");
+        let now = 1_000_000;
+        let a = store.lease("a", MINUTE, now).await.unwrap().unwrap();
+        let b = store.lease("b", MINUTE, now).await.unwrap().unwrap();
+        assert_eq!((a.key.kind, b.key.kind), (TaskKind::Batch, TaskKind::Batch));
+        assert_ne!(a.key, b.key);
+        assert_eq!(store.lease("c", MINUTE, now).await.unwrap(), None, "the node waits for both batches");
+
+        let done = store.complete(&completion(&a), now).await.unwrap();
+        assert!(done.ready.is_empty());
+        let done = store.complete(&completion(&b), now).await.unwrap();
+        assert_eq!(done.ready, vec!["s1/node/1/0".parse::<TaskKey>().unwrap()]);
+
+        let node = store.lease("c", MINUTE, now).await.unwrap().unwrap();
+        let spec = store.task_spec(&node.key).await.unwrap();
+        assert_eq!(spec.key, node.key);
+        store.complete(&completion(&node), now).await.unwrap();
+        let last = store.lease("c", MINUTE, now).await.unwrap().unwrap();
+        assert_eq!(last.key.kind, TaskKind::Final);
+        assert!(store.complete(&completion(&last), now).await.unwrap().sequence_proven);
+        assert_eq!(store.sequence(1).await.unwrap().unwrap().status, SequenceStatus::Proven);
+        assert_eq!(store.final_proof(1).await.unwrap(), Some(last.key.to_string().into_bytes()));
+        let stats = store.worker_stats().await.unwrap();
+        assert_eq!(
+            stats.iter().map(|w| (w.name.as_str(), w.accepted)).collect::<Vec<_>>(),
+            [("a", 1), ("b", 1), ("c", 2)]
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn expired_leases_go_back_late_results_change_nothing_and_failures_park() {
+    each_database(async |store| {
+        store.insert_sequence(&sequence(2, 1)).await.unwrap();
+        let now = 1_000_000;
+        let first = store.lease("slow", MINUTE, now).await.unwrap().unwrap();
+        assert_eq!(first.attempts, 1);
+        assert_eq!(store.heartbeat(&first.key, &first.lease_id, MINUTE, now + 30_000).await.unwrap(), now + 90_000);
+        assert!(matches!(
+            store.heartbeat(&first.key, "not-the-lease", MINUTE, now).await,
+            Err(LeaseError::NotHeld { .. })
+        ));
+        let unknown: TaskKey = "s2/batch/0/9".parse().unwrap();
+        assert!(matches!(store.heartbeat(&unknown, "x", MINUTE, now).await, Err(LeaseError::UnknownTask(_))));
+
+        // The lease runs out: the task goes to someone else.
+        let later = now + 2 * MINUTE;
+        let reaped = store.reap_expired(3, later).await.unwrap();
+        assert_eq!(reaped.len(), 1);
+        assert!(!reaped[0].parked);
+        let second = store.lease("fast", MINUTE, later).await.unwrap().unwrap();
+        assert_eq!((second.key, second.attempts), (first.key, 2));
+        // The slow worker's result arrives late: refused, nothing changes.
+        let late = store.complete(&completion(&first), later).await;
+        assert!(matches!(late, Err(LeaseError::NotHeld { ref status, .. }) if status == "leased"), "{late:?}");
+        assert_eq!(store.task_status(&first.key).await.unwrap().as_deref(), Some("leased"));
+
+        // The fast worker returns a bad proof, then everyone errs: parked.
+        let failed =
+            store.fail(&second.key, &second.lease_id, FailureKind::Rejected, "forged", 3, later).await.unwrap();
+        assert_eq!((failed.attempts, failed.parked), (2, false));
+        let third = store.lease("fast", MINUTE, later).await.unwrap().unwrap();
+        let failed =
+            store.fail(&third.key, &third.lease_id, FailureKind::Error, "out of memory", 3, later).await.unwrap();
+        assert!(failed.parked);
+        let row = store.sequence(2).await.unwrap().unwrap();
+        assert_eq!(row.status, SequenceStatus::Failed);
+        assert!(row.error.as_deref().unwrap().contains("failed 3 times, last: out of memory"), "{:?}", row.error);
+        assert_eq!(store.lease("fast", MINUTE, later).await.unwrap(), None, "a failed sequence leases nothing");
+        let errors = store.task_errors(2).await.unwrap();
+        let reasons: Vec<&str> = errors.iter().map(|e| e.error.as_str()).collect();
+        assert_eq!(reasons, ["the lease of slow expired", "forged", "out of memory"]);
+        let stats = store.worker_stats().await.unwrap();
+        let fast = stats.iter().find(|w| w.name == "fast").unwrap();
+        assert_eq!((fast.accepted, fast.rejected, fast.failed), (0, 1, 1));
+        // A replayed completion of a finished task is refused too.
+        assert!(matches!(store.complete(&completion(&third), later).await, Err(LeaseError::NotHeld { .. })));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_leasing_never_hands_a_task_out_twice() {
+    for db in ScratchDatabase::both().await.unwrap() {
+        // Separate stores stand for separate agent processes.
+        let stores = [db.open().await.unwrap(), db.open().await.unwrap()];
+        for number in 10..16 {
+            stores[0].insert_sequence(&sequence(number, 8)).await.unwrap();
+        }
+        let ready = 6 * 2;
+        let mut leasers = Vec::new();
+        for i in 0..8 {
+            let store = stores[i % 2].clone();
+            leasers.push(tokio::spawn(async move {
+                let mut mine = Vec::new();
+                while let Some(lease) = store.lease(&format!("w{i}"), MINUTE, 1).await.unwrap() {
+                    mine.push(lease.key);
+                }
+                mine
+            }));
+        }
+        let mut all = Vec::new();
+        for leaser in leasers {
+            all.extend(leaser.await.unwrap());
+        }
+        let distinct: HashSet<TaskKey> = all.iter().copied().collect();
+        assert_eq!(all.len(), ready, "{:?}: every ready batch leased once", db.dialect());
+        assert_eq!(distinct.len(), ready, "{:?}: no task leased twice", db.dialect());
+    }
+}
