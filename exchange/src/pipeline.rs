@@ -11,12 +11,13 @@ use zkpor_circuits::circuit_set::{TreeCircuits, WrapCircuits};
 use zkpor_circuits::encoding::Address;
 use zkpor_circuits::final_wrap::{FinalInputs, FinalProof};
 use zkpor_circuits::node::{NodeInputs, NodeProof};
+use zkpor_circuits::shape::ASSET_SLOT_CHOICES;
 use zkpor_circuits::statement::Statement;
 use zkpor_circuits::tree_prover::{ProofDone, prove_tree};
 use zkpor_circuits::{CircuitSet, Shape};
 use zkpor_evm_verifier::calldata::encode;
 use zkpor_evm_verifier::layout::ProofLayout;
-use zkpor_snapshot::Snapshot;
+use zkpor_snapshot::{LoadOptions, Snapshot};
 
 use crate::committed::CommittedSnapshot;
 
@@ -104,6 +105,13 @@ pub struct Proven {
     pub inputs: FinalInputs,
     /// How long each phase took.
     pub times: PhaseTimes,
+}
+
+/// How to load a snapshot for `shape`: at most its asset slots, or the
+/// largest automatic choice.
+pub fn load_options(shape: Option<Shape>) -> LoadOptions {
+    let most = ASSET_SLOT_CHOICES[ASSET_SLOT_CHOICES.len() - 1];
+    LoadOptions { max_assets: Some(shape.map_or(most, |s| s.assets())) }
 }
 
 /// The shape a run uses: `requested`, or the documented automatic choice.

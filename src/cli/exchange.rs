@@ -7,12 +7,11 @@ use anyhow::{Context, Result};
 use clap::Subcommand;
 use zkpor_circuits::Shape;
 use zkpor_circuits::encoding::{Address, HashHex};
-use zkpor_circuits::shape::ASSET_SLOT_CHOICES;
-use zkpor_exchange::pipeline::{ProveOptions, choose_shape, prove};
+use zkpor_exchange::pipeline::{ProveOptions, choose_shape, load_options, prove};
 use zkpor_exchange::published::{USER_STORE_FILE, check_output_free, write_output};
 use zkpor_exchange::user_store::UserStore;
+use zkpor_snapshot::Snapshot;
 use zkpor_snapshot::decimal::format_units;
-use zkpor_snapshot::{LoadOptions, Snapshot};
 
 use crate::progress::Bars;
 use crate::table::print_table;
@@ -69,8 +68,7 @@ pub fn run(command: ExchangeCommand) -> Result<ExitCode> {
 
 /// Loads a snapshot, printing every error on failure.
 fn load(dir: &Path, shape: Option<Shape>) -> Result<Option<Snapshot>> {
-    let max_assets = shape.map_or(ASSET_SLOT_CHOICES[ASSET_SLOT_CHOICES.len() - 1], |s| s.assets());
-    match Snapshot::load(dir, &LoadOptions { max_assets: Some(max_assets) }) {
+    match Snapshot::load(dir, &load_options(shape)) {
         Ok(snapshot) => Ok(Some(snapshot)),
         Err(errors) => {
             eprint!("{errors}");

@@ -1,7 +1,9 @@
 //! Command-line interface: the commands and what they print.
 
+mod agent;
 mod contracts;
 mod exchange;
+mod prover;
 mod verify;
 
 use std::path::PathBuf;
@@ -30,6 +32,13 @@ enum Command {
     /// Deploy and manage the registry contract.
     #[command(subcommand)]
     Contracts(contracts::ContractsCommand),
+    /// Run the agent: take in sequences, lease proving tasks to prover
+    /// workers, check and store their proofs (`--config`, default
+    /// config/agent.toml).
+    Agent(agent::AgentArgs),
+    /// Work for an agent as a prover (`--agent URL --token T`), or prove an
+    /// offline task file.
+    Prover(prover::ProverArgs),
     /// Check a proving run's final proof against its statement.
     Verify {
         /// The output directory of `zkpor exchange prove`.
@@ -52,11 +61,23 @@ enum Command {
     },
 }
 
+impl Cli {
+    /// The log level without `-v` or `RUST_LOG`: services log what they do.
+    pub fn default_log_level(&self) -> &'static str {
+        match (&self.command, self.verbose) {
+            (_, true) | (Command::Agent(_) | Command::Prover(_), _) => "info",
+            _ => "warn",
+        }
+    }
+}
+
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Exchange(command) => exchange::run(command),
         Command::Contracts(command) => contracts::run(command),
+        Command::Agent(args) => agent::run(args),
+        Command::Prover(args) => prover::run(args),
         Command::Verify { out } => verify::verify(&out),
         Command::VerifyUser { file, root } => verify::verify_user(&file, root.as_deref()),
         Command::Bench { shapes } => crate::bench::run(shapes),

@@ -44,6 +44,14 @@ pub enum LeaseError {
         /// Its status now.
         status: String,
     },
+    /// The task cannot be leased: it is not ready.
+    #[error("task {task} is not ready to lease (it is {status})")]
+    NotReady {
+        /// The task.
+        task: TaskKey,
+        /// Its status now.
+        status: String,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -147,6 +155,44 @@ impl Store {
             expires_ms: now + duration_ms,
             attempts: attempts as u32,
         }))
+    }
+
+    /// Leases `key` itself to `holder` (an offline prover), if it is ready.
+    pub async fn lease_task(
+        &self,
+        key: &TaskKey,
+        holder: &str,
+        duration_ms: i64,
+        now: i64,
+    ) -> Result<Lease, LeaseError> {
+        let lease_id = Uuid::new_v4().to_string();
+        let row = sqlx::query(&self.sql(
+            "UPDATE tasks SET status = 'leased', lease_id = $1, lease_holder = $2, lease_expires_ms = $3, \
+             leased_ms = $4, attempts = attempts + 1, updated_ms = $4 WHERE id = $5 AND status = 'ready' \
+             RETURNING attempts",
+        ))
+        .bind(&lease_id)
+        .bind(holder)
+        .bind(now + duration_ms)
+        .bind(now)
+        .bind(key.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::db("leasing a task"))?;
+        let Some(row) = row else {
+            return Err(match self.not_held(key).await {
+                LeaseError::NotHeld { task, status } => LeaseError::NotReady { task, status },
+                other => other,
+            });
+        };
+        let attempts: i64 = row.try_get(0).map_err(StoreError::db("leasing a task"))?;
+        Ok(Lease {
+            key: *key,
+            lease_id,
+            holder: holder.to_string(),
+            expires_ms: now + duration_ms,
+            attempts: attempts as u32,
+        })
     }
 
     /// Extends a held lease to `now + duration_ms`.

@@ -68,7 +68,7 @@ async fn a_sequence_is_proven_task_by_task_in_dependency_order() {
         let done = store.complete(&completion(&a), now).await.unwrap();
         assert!(done.ready.is_empty());
         let done = store.complete(&completion(&b), now).await.unwrap();
-        assert_eq!(done.ready, vec!["s1/node/1/0".parse::<TaskKey>().unwrap()]);
+        assert_eq!(done.ready, vec!["s1-node-1-0".parse::<TaskKey>().unwrap()]);
 
         let node = store.lease("c", MINUTE, now).await.unwrap().unwrap();
         let spec = store.task_spec(&node.key).await.unwrap();
@@ -100,7 +100,7 @@ async fn expired_leases_go_back_late_results_change_nothing_and_failures_park() 
             store.heartbeat(&first.key, "not-the-lease", MINUTE, now).await,
             Err(LeaseError::NotHeld { .. })
         ));
-        let unknown: TaskKey = "s2/batch/0/9".parse().unwrap();
+        let unknown: TaskKey = "s2-batch-0-9".parse().unwrap();
         assert!(matches!(store.heartbeat(&unknown, "x", MINUTE, now).await, Err(LeaseError::UnknownTask(_))));
 
         // The lease runs out: the task goes to someone else.

@@ -114,25 +114,25 @@ mod tests {
         let g = graph("b4-a2-k2-l2", 3);
         assert_eq!(
             ids(&g.tasks()),
-            ["s3/batch/0/0", "s3/empty/0/0", "s3/empty/1/0", "s3/node/1/0", "s3/node/2/0", "s3/final/3/0"]
+            ["s3-batch-0-0", "s3-empty-0-0", "s3-empty-1-0", "s3-node-1-0", "s3-node-2-0", "s3-final-3-0"]
         );
-        let node = "s3/node/1/0".parse().unwrap();
-        assert_eq!(ids(&g.inputs(&node)), ["s3/batch/0/0", "s3/empty/0/0"]);
-        let top = "s3/node/2/0".parse().unwrap();
-        assert_eq!(ids(&g.inputs(&top)), ["s3/node/1/0", "s3/empty/1/0"]);
-        let empty = "s3/empty/1/0".parse().unwrap();
-        assert_eq!(ids(&g.inputs(&empty)), ["s3/empty/0/0", "s3/empty/0/0"]);
-        assert_eq!(ids(&g.dependencies(&empty)), ["s3/empty/0/0"]);
-        assert_eq!(ids(&g.inputs(&g.final_task())), ["s3/node/2/0"]);
+        let node = "s3-node-1-0".parse().unwrap();
+        assert_eq!(ids(&g.inputs(&node)), ["s3-batch-0-0", "s3-empty-0-0"]);
+        let top = "s3-node-2-0".parse().unwrap();
+        assert_eq!(ids(&g.inputs(&top)), ["s3-node-1-0", "s3-empty-1-0"]);
+        let empty = "s3-empty-1-0".parse().unwrap();
+        assert_eq!(ids(&g.inputs(&empty)), ["s3-empty-0-0", "s3-empty-0-0"]);
+        assert_eq!(ids(&g.dependencies(&empty)), ["s3-empty-0-0"]);
+        assert_eq!(ids(&g.inputs(&g.final_task())), ["s3-node-2-0"]);
     }
 
     #[test]
     fn a_full_tree_needs_no_empty_proofs() {
         let g = graph("b4-a2-k2-l1", 8);
-        assert_eq!(ids(&g.tasks()), ["s3/batch/0/0", "s3/batch/0/1", "s3/node/1/0", "s3/final/2/0"]);
+        assert_eq!(ids(&g.tasks()), ["s3-batch-0-0", "s3-batch-0-1", "s3-node-1-0", "s3-final-2-0"]);
         let dependents = g.dependents();
-        assert_eq!(ids(&dependents[&"s3/batch/0/1".parse().unwrap()]), ["s3/node/1/0"]);
-        assert_eq!(ids(&dependents[&"s3/node/1/0".parse().unwrap()]), ["s3/final/2/0"]);
+        assert_eq!(ids(&dependents[&"s3-batch-0-1".parse().unwrap()]), ["s3-node-1-0"]);
+        assert_eq!(ids(&dependents[&"s3-node-1-0".parse().unwrap()]), ["s3-final-2-0"]);
         assert!(dependents[&g.final_task()].is_empty());
     }
 
@@ -146,6 +146,6 @@ mod tests {
                 assert!(at < position, "{task} comes before {dependency}");
             }
         }
-        assert_eq!(g.dependencies(&"s3/node/1/1".parse().unwrap()).len(), 2, "batch 4 and the empty batch");
+        assert_eq!(g.dependencies(&"s3-node-1-1".parse().unwrap()).len(), 2, "batch 4 and the empty batch");
     }
 }

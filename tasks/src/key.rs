@@ -1,4 +1,5 @@
-//! Task identities: `s<sequence>/<kind>/<tier>/<index>`, e.g. `s7/node/1/0`.
+//! Task identities: `s<sequence>-<kind>-<tier>-<index>`, e.g. `s7-node-1-0`:
+//! safe in URL paths, file names and metric labels.
 
 use std::fmt;
 use std::str::FromStr;
@@ -66,12 +67,12 @@ pub struct TaskKey {
 
 /// A task id that does not parse.
 #[derive(Debug, Error, PartialEq, Eq)]
-#[error("'{0}' is not a task id: expected s<sequence>/<batch|empty|node|final>/<tier>/<index>")]
+#[error("'{0}' is not a task id: expected s<sequence>-<batch|empty|node|final>-<tier>-<index>")]
 pub struct KeyError(pub String);
 
 impl fmt::Display for TaskKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "s{}/{}/{}/{}", self.sequence, self.kind, self.tier, self.index)
+        write!(f, "s{}-{}-{}-{}", self.sequence, self.kind, self.tier, self.index)
     }
 }
 
@@ -79,7 +80,7 @@ impl FromStr for TaskKey {
     type Err = KeyError;
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let bad = || KeyError(text.to_string());
-        let mut parts = text.split('/');
+        let mut parts = text.split('-');
         let sequence = parts.next().and_then(|s| s.strip_prefix('s')).and_then(|s| s.parse().ok()).ok_or_else(bad)?;
         let kind = parts.next().ok_or_else(bad)?.parse().map_err(|_| bad())?;
         let tier = parts.next().and_then(|s| s.parse().ok()).ok_or_else(bad)?;
@@ -111,13 +112,22 @@ mod tests {
     #[test]
     fn ids_round_trip() {
         let key = TaskKey { sequence: 12, kind: TaskKind::Node, tier: 2, index: 5 };
-        assert_eq!(key.to_string(), "s12/node/2/5");
-        assert_eq!("s12/node/2/5".parse::<TaskKey>(), Ok(key));
+        assert_eq!(key.to_string(), "s12-node-2-5");
+        assert_eq!("s12-node-2-5".parse::<TaskKey>(), Ok(key));
     }
 
     #[test]
     fn bad_ids_are_refused() {
-        for text in ["", "12/node/2/5", "s12/leaf/2/5", "s12/node/2", "s12/node/2/5/1", "s-1/node/2/5", "s1/node/x/0"] {
+        for text in [
+            "",
+            "12-node-2-5",
+            "s12-leaf-2-5",
+            "s12-node-2",
+            "s12-node-2-5-1",
+            "s-1-node-2-5",
+            "s1-node-x-0",
+            "s1/node/1/0",
+        ] {
             assert_eq!(text.parse::<TaskKey>(), Err(KeyError(text.to_string())), "{text}");
         }
     }

@@ -9,6 +9,7 @@
 //! - [`prove`]: how a worker proves a task;
 //! - [`expected`]: the public inputs each task's proof must state;
 //! - [`check`]: how the agent checks a returned proof before it stores it;
+//! - [`protocol`]: the worker API's messages and the offline files;
 //! - [`circuits`]: circuit sets built once per shape and shared.
 
 pub mod check;
@@ -16,6 +17,7 @@ pub mod circuits;
 pub mod expected;
 pub mod graph;
 pub mod key;
+pub mod protocol;
 pub mod prove;
 pub mod spec;
 

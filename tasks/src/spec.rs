@@ -177,15 +177,15 @@ mod tests {
             input: TaskInput::Node { children: vec![ProofBytes(vec![1, 2, 3]), ProofBytes(vec![])] },
         };
         let json = serde_json::to_string(&spec).unwrap();
-        assert!(json.contains(r#""key":"s1/node/1/0""#) && json.contains(r#""children":["AQID",""]"#), "{json}");
+        assert!(json.contains(r#""key":"s1-node-1-0""#) && json.contains(r#""children":["AQID",""]"#), "{json}");
         assert_eq!(serde_json::from_str::<TaskSpec>(&json).unwrap(), spec);
     }
 
     #[test]
     fn malformed_specs_are_refused_with_a_reason() {
-        let bad_base64 = r#"{"key":"s1/node/1/0","shape":"tiny","input":{"kind":"node","children":["@@"]}}"#;
+        let bad_base64 = r#"{"key":"s1-node-1-0","shape":"tiny","input":{"kind":"node","children":["@@"]}}"#;
         assert!(serde_json::from_str::<TaskSpec>(bad_base64).unwrap_err().to_string().contains("not base64"));
-        let unknown = r#"{"key":"s1/node/1/0","shape":"tiny","input":{"kind":"leaf"}}"#;
+        let unknown = r#"{"key":"s1-node-1-0","shape":"tiny","input":{"kind":"leaf"}}"#;
         assert!(serde_json::from_str::<TaskSpec>(unknown).is_err());
         let wire = AccountWire { id_hash: [F::ORDER, 0, 0, 0], equity: vec![], debt: vec![] };
         assert!(AccountLeaf::try_from(&wire).is_err());

@@ -64,12 +64,12 @@ fn a_tree_proven_task_by_task_checks_out_and_forgeries_do_not() {
     assert_eq!(proofs.len(), 7, "2 batches, 2 empty proofs, 2 nodes, the final proof");
 
     // A valid proof of another task: a mismatch.
-    let batch0: TaskKey = "s4/batch/0/0".parse().unwrap();
-    let batch1: TaskKey = "s4/batch/0/1".parse().unwrap();
+    let batch0: TaskKey = "s4-batch-0-0".parse().unwrap();
+    let batch1: TaskKey = "s4-batch-0-1".parse().unwrap();
     let expected0 = committed.expected_inputs(&batch0).unwrap();
     assert_eq!(check_proof(&circuits, &batch0, &expected0, &proofs[&batch1]), Err(Rejection::Mismatch));
     // A proof of another circuit, garbage, and a flipped byte: refused.
-    let node: TaskKey = "s4/node/1/0".parse().unwrap();
+    let node: TaskKey = "s4-node-1-0".parse().unwrap();
     assert!(matches!(
         check_proof(&circuits, &batch0, &expected0, &proofs[&node]),
         Err(Rejection::Malformed(_) | Rejection::Invalid(_))

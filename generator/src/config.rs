@@ -1,0 +1,255 @@
+//! The agent's configuration: a TOML file (`config/agent.toml` is the
+//! example), each value overridable by an environment variable
+//! `ZKPOR_AGENT_<SECTION>__<KEY>` (e.g. `ZKPOR_AGENT_DATABASE_URL`).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, ensure};
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::Deserialize;
+use zkpor_circuits::Shape;
+use zkpor_circuits::encoding::Address;
+
+/// Everything `zkpor agent` reads.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentConfig {
+    /// `sqlite://<file>` (created on first start) or `postgres://...`.
+    #[serde(default = "defaults::database_url")]
+    pub database_url: String,
+    /// The worker API.
+    #[serde(default)]
+    pub api: ApiConfig,
+    /// Leases of tasks to workers.
+    #[serde(default)]
+    pub leases: LeaseConfig,
+    /// The prover workers allowed in, each with its bearer token.
+    #[serde(default)]
+    pub workers: Vec<WorkerToken>,
+    /// Where sequences come from.
+    pub source: SourceConfig,
+}
+
+/// The HTTP API for prover workers.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    /// Address and port to listen on.
+    #[serde(default = "defaults::listen")]
+    pub listen: SocketAddr,
+    /// Largest request body accepted, in bytes.
+    #[serde(default = "defaults::body_limit")]
+    pub body_limit_bytes: usize,
+}
+
+/// How tasks are leased.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeaseConfig {
+    /// How long a lease lasts without a heartbeat.
+    #[serde(default = "defaults::lease_secs")]
+    pub duration_secs: u64,
+    /// Attempts (errors, rejected proofs, expired leases) before a task is
+    /// parked as failed.
+    #[serde(default = "defaults::max_attempts")]
+    pub max_attempts: u32,
+    /// How long a task exported for offline proving stays leased.
+    #[serde(default = "defaults::offline_secs")]
+    pub offline_duration_secs: u64,
+    /// How often expired leases are taken back.
+    #[serde(default = "defaults::reap_secs")]
+    pub reap_interval_secs: u64,
+}
+
+/// One worker's credentials.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerToken {
+    /// Its name in logs, metrics and statistics.
+    pub name: String,
+    /// Its bearer token.
+    pub token: String,
+}
+
+/// Where the sequences to prove come from.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// The address bound into every final proof: the one that will submit it.
+    pub submitter: Address,
+    /// Snapshot directories on this machine, each a sequence.
+    #[serde(default)]
+    pub snapshots: Vec<LocalSnapshot>,
+}
+
+/// A snapshot directory to prove as a sequence.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalSnapshot {
+    /// The directory (`assets.csv` and `balances*.csv`), relative to the
+    /// configuration file.
+    pub path: PathBuf,
+    /// The sequence number it is proven for.
+    pub sequence: u64,
+    /// The circuit shape (default: the automatic choice).
+    pub shape: Option<Shape>,
+    /// Seed of the users' secret nonces (default: random, drawn once: the
+    /// committed tree is stored with the sequence).
+    pub seed: Option<u64>,
+}
+
+mod defaults {
+    use std::net::SocketAddr;
+
+    pub fn database_url() -> String {
+        "sqlite://agent.sqlite".into()
+    }
+    pub fn listen() -> SocketAddr {
+        "127.0.0.1:8480".parse().expect("a socket address")
+    }
+    pub fn body_limit() -> usize {
+        16 << 20
+    }
+    pub fn lease_secs() -> u64 {
+        300
+    }
+    pub fn max_attempts() -> u32 {
+        3
+    }
+    pub fn offline_secs() -> u64 {
+        24 * 3600
+    }
+    pub fn reap_secs() -> u64 {
+        5
+    }
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig { listen: defaults::listen(), body_limit_bytes: defaults::body_limit() }
+    }
+}
+
+impl Default for LeaseConfig {
+    fn default() -> Self {
+        LeaseConfig {
+            duration_secs: defaults::lease_secs(),
+            max_attempts: defaults::max_attempts(),
+            offline_duration_secs: defaults::offline_secs(),
+            reap_interval_secs: defaults::reap_secs(),
+        }
+    }
+}
+
+impl LeaseConfig {
+    /// The lease duration.
+    pub fn duration(&self) -> Duration {
+        Duration::from_secs(self.duration_secs)
+    }
+}
+
+impl AgentConfig {
+    /// Reads `path`, then the environment; snapshot paths become relative to
+    /// the file's directory.
+    pub fn load(path: &Path) -> Result<Self> {
+        ensure!(path.is_file(), "no configuration file at {}", path.display());
+        let mut config: AgentConfig = Figment::new()
+            .merge(Toml::file(path))
+            .merge(Env::prefixed("ZKPOR_AGENT_").split("__"))
+            .extract()
+            .with_context(|| format!("reading the configuration {}", path.display()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for snapshot in &mut config.source.snapshots {
+            if snapshot.path.is_relative() {
+                snapshot.path = base.join(&snapshot.path);
+            }
+        }
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Refuses settings that cannot work.
+    pub fn check(&self) -> Result<()> {
+        ensure!(self.leases.duration_secs >= 5, "leases.duration_secs must be at least 5");
+        ensure!(self.leases.max_attempts >= 1, "leases.max_attempts must be at least 1");
+        ensure!(self.api.body_limit_bytes >= 1 << 20, "api.body_limit_bytes must be at least 1 MiB (proofs are large)");
+        let mut names = std::collections::HashSet::new();
+        let mut tokens = std::collections::HashSet::new();
+        for worker in &self.workers {
+            ensure!(!worker.name.is_empty(), "a worker without a name");
+            ensure!(worker.token.len() >= 16, "the token of worker '{}' is shorter than 16 characters", worker.name);
+            ensure!(names.insert(&worker.name), "two workers named '{}'", worker.name);
+            ensure!(tokens.insert(&worker.token), "two workers share a token");
+        }
+        let mut sequences = std::collections::HashSet::new();
+        for snapshot in &self.source.snapshots {
+            ensure!(snapshot.sequence > 0, "sequence numbers start at 1 ({})", snapshot.path.display());
+            ensure!(sequences.insert(snapshot.sequence), "two snapshots for sequence {}", snapshot.sequence);
+        }
+        Ok(())
+    }
+
+    /// The worker whose token this is.
+    pub fn worker_of(&self, token: &str) -> Option<&str> {
+        self.workers.iter().find(|w| constant_time_eq(w.token.as_bytes(), token.as_bytes())).map(|w| w.name.as_str())
+    }
+}
+
+/// Compares without stopping at the first difference.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, text: &str) -> PathBuf {
+        let path = dir.join("agent.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    const MINIMAL: &str = r#"
+        [source]
+        submitter = "0x00000000000000000000000000000000000000aa"
+    "#;
+
+    #[test]
+    fn defaults_fill_a_minimal_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = AgentConfig::load(&write(dir.path(), MINIMAL)).unwrap();
+        assert_eq!(config.database_url, "sqlite://agent.sqlite");
+        assert_eq!(config.leases.max_attempts, 3);
+        assert_eq!(config.api.listen.port(), 8480);
+        assert!(config.workers.is_empty());
+    }
+
+    #[test]
+    fn snapshot_paths_are_relative_to_the_file_and_tokens_map_to_workers() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!(
+            "{MINIMAL}\n[[source.snapshots]]\npath = \"snap\"\nsequence = 4\n\n[[workers]]\nname = \"rig\"\ntoken = \"0123456789abcdef\"\n"
+        );
+        let config = AgentConfig::load(&write(dir.path(), &text)).unwrap();
+        assert_eq!(config.source.snapshots[0].path, dir.path().join("snap"));
+        assert_eq!(config.worker_of("0123456789abcdef"), Some("rig"));
+        assert_eq!(config.worker_of("0123456789abcdeX"), None);
+    }
+
+    #[test]
+    fn bad_settings_are_refused_with_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let short = format!("{MINIMAL}\n[[workers]]\nname = \"rig\"\ntoken = \"short\"\n");
+        let err = AgentConfig::load(&write(dir.path(), &short)).unwrap_err().to_string();
+        assert!(err.contains("shorter than 16"), "{err}");
+        let unknown = format!("{MINIMAL}\n[leases]\nduraton_secs = 5\n");
+        let err = format!("{:#}", AgentConfig::load(&write(dir.path(), &unknown)).unwrap_err());
+        assert!(err.contains("duraton_secs"), "{err}");
+        let err = format!("{:#}", AgentConfig::load(&write(dir.path(), "[source]\n")).unwrap_err());
+        assert!(err.contains("submitter"), "{err}");
+    }
+}

@@ -1,0 +1,116 @@
+//! An agent in this process: a scratch database, a tiny snapshot, the
+//! worker API on a free port, a clock the test moves.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use tokio::sync::watch;
+use zkpor_circuits::Shape;
+use zkpor_circuits::encoding::Address;
+use zkpor_generator::config::{AgentConfig, ApiConfig, LeaseConfig, LocalSnapshot, SourceConfig, WorkerToken};
+use zkpor_generator::intake::LocalSnapshots;
+use zkpor_generator::{Clock, Generator};
+use zkpor_prover::AgentClient;
+use zkpor_store::SequenceStatus;
+use zkpor_store::scratch::ScratchDatabase;
+use zkpor_tasks::CircuitCache;
+
+pub const SUBMITTER: Address = Address([0xab; 20]);
+pub const TOKENS: [(&str, &str); 3] =
+    [("rig-a", "token-of-rig-a-0001"), ("rig-b", "token-of-rig-b-0002"), ("rig-c", "token-of-rig-c-0003")];
+
+/// Writes a snapshot the tiny shape holds: `users` users, 2 assets.
+pub fn write_snapshot(dir: &Path, users: usize) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("assets.csv"), "symbol,decimals,price_usd\nBTC,8,91234.56\nUSDT,6,1\n").unwrap();
+    let mut balances = String::from("id,BTC,USDT\n");
+    for i in 0..users {
+        balances += &format!("user{i},0.{:08},{}\n", 1000 + i, 100 + i);
+    }
+    std::fs::write(dir.join("balances.csv"), balances).unwrap();
+}
+
+/// Circuits shared by every agent and worker of a test binary.
+pub fn circuits() -> Arc<CircuitCache> {
+    static CACHE: std::sync::OnceLock<Arc<CircuitCache>> = std::sync::OnceLock::new();
+    CACHE.get_or_init(|| Arc::new(CircuitCache::new())).clone()
+}
+
+/// An agent serving the worker API.
+pub struct TestAgent {
+    pub generator: Arc<Generator>,
+    pub url: reqwest::Url,
+    pub clock: Arc<AtomicI64>,
+    shutdown: watch::Sender<bool>,
+    _dir: tempfile::TempDir,
+    _database: ScratchDatabase,
+}
+
+impl TestAgent {
+    /// An agent on `database` proving one tiny snapshot of `users` users as
+    /// sequence 1.
+    pub async fn start(database: ScratchDatabase, users: usize, max_attempts: u32) -> TestAgent {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
+        let dir = tempfile::tempdir().unwrap();
+        write_snapshot(&dir.path().join("snapshot"), users);
+        let config = AgentConfig {
+            database_url: database.url.clone(),
+            api: ApiConfig { listen: "127.0.0.1:0".parse().unwrap(), body_limit_bytes: 4 << 20 },
+            leases: LeaseConfig { duration_secs: 60, max_attempts, offline_duration_secs: 600, reap_interval_secs: 1 },
+            workers: TOKENS
+                .iter()
+                .map(|(name, token)| WorkerToken { name: name.to_string(), token: token.to_string() })
+                .collect(),
+            source: SourceConfig {
+                submitter: SUBMITTER,
+                snapshots: vec![LocalSnapshot {
+                    path: dir.path().join("snapshot"),
+                    sequence: 1,
+                    shape: Some(Shape::TINY),
+                    seed: Some(7),
+                }],
+            },
+        };
+        config.check().unwrap();
+        let store = database.open().await.unwrap();
+        let clock = Arc::new(AtomicI64::new(1_000_000_000));
+        let time = clock.clone();
+        let clock_fn: Clock = Arc::new(move || time.load(Ordering::SeqCst));
+        let generator = Arc::new(Generator::new(store, Arc::new(config.clone()), circuits(), clock_fn));
+        let mut source = LocalSnapshots::new(config.source.snapshots.clone(), SUBMITTER, []);
+        assert_eq!(generator.ingest(&mut source).await.unwrap(), vec![1]);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap()).parse().unwrap();
+        let (shutdown, stop) = watch::channel(false);
+        tokio::spawn(zkpor_generator::api::serve(generator.clone(), listener, stop));
+        TestAgent { generator, url, clock, shutdown, _dir: dir, _database: database }
+    }
+
+    /// A client with worker `index`'s token.
+    pub fn client(&self, index: usize) -> AgentClient {
+        AgentClient::new(self.url.clone(), TOKENS[index].1.to_string()).unwrap()
+    }
+
+    /// Moves the clock on.
+    pub fn advance(&self, by: Duration) {
+        self.clock.fetch_add(by.as_millis() as i64, Ordering::SeqCst);
+    }
+
+    /// The status of sequence 1.
+    pub async fn status(&self) -> SequenceStatus {
+        self.generator.store().sequence(1).await.unwrap().unwrap().status
+    }
+}
+
+impl Drop for TestAgent {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+    }
+}

@@ -1,0 +1,60 @@
+//! Prover workers over HTTP prove a sequence end to end, on SQLite and on
+//! PostgreSQL: batches in parallel, then the node and the final proof, each
+//! proof checked before it is stored.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{SUBMITTER, TestAgent, circuits};
+use tokio::sync::watch;
+use zkpor_circuits::final_wrap::FinalInputs;
+use zkpor_prover::{WorkerOptions, run_worker};
+use zkpor_store::SequenceStatus;
+use zkpor_store::scratch::ScratchDatabase;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_workers_prove_a_sequence_on_either_database() {
+    for database in ScratchDatabase::both().await.unwrap() {
+        let dialect = database.dialect();
+        // 6 users: two batches, one node, the final proof.
+        let agent = TestAgent::start(database, 6, 3).await;
+        let (stop, shutdown) = watch::channel(false);
+        let options = WorkerOptions { idle_wait: Duration::from_millis(200), ..Default::default() };
+        let workers: Vec<_> = (0..2)
+            .map(|i| tokio::spawn(run_worker(agent.client(i), circuits(), options.clone(), shutdown.clone())))
+            .collect();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while agent.status().await == SequenceStatus::Proving {
+            assert!(tokio::time::Instant::now() < deadline, "{dialect:?}: not proven in time");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        stop.send(true).unwrap();
+        let mut accepted = 0;
+        for worker in workers {
+            let summary = worker.await.unwrap().unwrap();
+            assert_eq!((summary.rejected, summary.failed, summary.discarded), (0, 0, 0), "{dialect:?}");
+            accepted += summary.accepted;
+        }
+        assert_eq!(agent.status().await, SequenceStatus::Proven, "{dialect:?}");
+        assert_eq!(accepted, 4, "{dialect:?}: 2 batches, the node, the final proof");
+
+        // The final proof is a real one for the sequence's statement and submitter.
+        let store = agent.generator.store();
+        let sequence = store.sequence(1).await.unwrap().unwrap();
+        let proof = store.final_proof(1).await.unwrap().unwrap();
+        let set = circuits().get(&sequence.shape);
+        let proof = set.final_wrap().proof_from_bytes(proof).unwrap();
+        let inputs =
+            FinalInputs { root: sequence.root.0, digest: sequence.digest.0, sequence: 1, submitter: SUBMITTER };
+        set.final_wrap().verify(&proof, &inputs).unwrap();
+
+        // Metrics tell what happened.
+        let metrics = reqwest::get(agent.url.join("metrics").unwrap()).await.unwrap().text().await.unwrap();
+        assert!(metrics.contains(r#"zkpor_tasks{kind="final",status="done"} 1"#), "{metrics}");
+        assert!(metrics.contains("zkpor_leases_in_flight 0"), "{metrics}");
+        assert!(metrics.contains(r#"zkpor_sequences{status="proven"} 1"#), "{metrics}");
+        assert!(metrics.contains("zkpor_seconds_since_last_accepted_proof"), "{metrics}");
+        assert!(metrics.contains("zkpor_proving_seconds_bucket"), "{metrics}");
+    }
+}

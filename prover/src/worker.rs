@@ -1,0 +1,151 @@
+//! The worker loop: lease a task, prove it while sending heartbeats, return
+//! the proof (or the error), repeat; wait a little when nothing is ready or
+//! the agent cannot be reached.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use tokio::sync::watch;
+use tracing::{Instrument, info, info_span, warn};
+use zkpor_tasks::protocol::{LeaseGrant, ProofResult};
+use zkpor_tasks::{CircuitCache, ProofBytes, prove_task};
+
+use crate::client::{AgentClient, ClientError};
+
+/// How a worker runs.
+#[derive(Clone, Debug)]
+pub struct WorkerOptions {
+    /// How long to wait before asking again when nothing is ready.
+    pub idle_wait: Duration,
+    /// Stop after this many tasks (for tests and one-shot runs).
+    pub max_tasks: Option<usize>,
+    /// Stop when nothing is ready (instead of waiting).
+    pub exit_when_idle: bool,
+}
+
+impl Default for WorkerOptions {
+    fn default() -> Self {
+        WorkerOptions { idle_wait: Duration::from_secs(2), max_tasks: None, exit_when_idle: false }
+    }
+}
+
+/// What a worker did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WorkerSummary {
+    /// Proofs the agent accepted.
+    pub accepted: usize,
+    /// Proofs the agent refused.
+    pub rejected: usize,
+    /// Results discarded because the lease was lost meanwhile.
+    pub discarded: usize,
+    /// Tasks that could not be proven.
+    pub failed: usize,
+}
+
+/// Runs the worker loop against `client` until `shutdown` turns true (or
+/// `options` says to stop).
+pub async fn run_worker(
+    client: AgentClient,
+    circuits: Arc<CircuitCache>,
+    options: WorkerOptions,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<WorkerSummary> {
+    let mut summary = WorkerSummary::default();
+    let mut backoff = Duration::from_secs(1);
+    let mut done = 0;
+    while !*shutdown.borrow() && options.max_tasks.is_none_or(|max| done < max) {
+        let wait = match client.lease().await {
+            Ok(Some(grant)) => {
+                backoff = Duration::from_secs(1);
+                prove_one(&client, &circuits, grant, &mut summary).await;
+                done += 1;
+                continue;
+            }
+            Ok(None) if options.exit_when_idle => break,
+            Ok(None) => options.idle_wait,
+            Err(ClientError::Unauthorized(message)) => anyhow::bail!("the agent refuses this worker: {message}"),
+            Err(error) => {
+                warn!(%error, retry_in = ?backoff, "cannot lease");
+                let wait = backoff;
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+                wait
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+    Ok(summary)
+}
+
+/// Proves one leased task and returns the outcome to the agent.
+async fn prove_one(client: &AgentClient, circuits: &Arc<CircuitCache>, grant: LeaseGrant, summary: &mut WorkerSummary) {
+    let key = grant.spec.key;
+    let span = info_span!("task", task = %key);
+    async {
+        info!("proving");
+        let heartbeats = tokio::spawn(heartbeat_loop(client.clone(), grant.clone()));
+        let circuits = circuits.clone();
+        let spec = grant.spec.clone();
+        // Circuits are built on a shape's first task; proving time excludes that.
+        let proved = tokio::task::spawn_blocking(move || {
+            let circuits = circuits.get(&spec.shape);
+            let started = Instant::now();
+            prove_task(&circuits, &spec).map(|proof| (proof, started.elapsed().as_millis() as i64))
+        })
+        .await;
+        heartbeats.abort();
+        let (proof, proving_ms) = match proved {
+            Ok(Ok(proved)) => proved,
+            Ok(Err(error)) => return report(client, &grant, &format!("{error:#}"), summary).await,
+            Err(panic) => return report(client, &grant, &format!("the prover panicked: {panic}"), summary).await,
+        };
+        let result = ProofResult { lease_id: grant.lease_id.clone(), proof: ProofBytes(proof), proving_ms };
+        match client.submit(&key, &result).await {
+            Ok(ack) => {
+                info!(proving_ms, ready = ack.ready.len(), "proof accepted");
+                summary.accepted += 1;
+            }
+            Err(ClientError::LeaseLost(message)) | Err(ClientError::UnknownTask(message)) => {
+                warn!(%message, "result discarded: the lease was lost while proving");
+                summary.discarded += 1;
+            }
+            Err(ClientError::Rejected(message)) => {
+                warn!(%message, "the agent rejected the proof");
+                summary.rejected += 1;
+            }
+            Err(error) => {
+                warn!(%error, "returning the proof failed; the lease will expire and the task be retried");
+                summary.discarded += 1;
+            }
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+async fn report(client: &AgentClient, grant: &LeaseGrant, error: &str, summary: &mut WorkerSummary) {
+    warn!(%error, "could not prove the task");
+    summary.failed += 1;
+    if let Err(report_error) = client.fail(&grant.spec.key, &grant.lease_id, error).await {
+        warn!(%report_error, "reporting the failure failed; the lease will expire");
+    }
+}
+
+/// Sends heartbeats for `grant` until aborted or the lease is lost.
+async fn heartbeat_loop(client: AgentClient, grant: LeaseGrant) {
+    let every = Duration::from_millis(grant.heartbeat_ms.max(1000) as u64);
+    loop {
+        tokio::time::sleep(every).await;
+        match client.heartbeat(&grant.spec.key, &grant.lease_id).await {
+            Ok(_) => {}
+            Err(ClientError::LeaseLost(message)) | Err(ClientError::UnknownTask(message)) => {
+                warn!(task = %grant.spec.key, %message, "lease lost while proving");
+                return;
+            }
+            Err(error) => warn!(task = %grant.spec.key, %error, "heartbeat failed; retrying"),
+        }
+    }
+}

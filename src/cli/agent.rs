@@ -1,0 +1,168 @@
+//! `zkpor agent ...`: the proof generator with its worker API; its status;
+//! offline export of tasks and import of proofs.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use tokio::sync::watch;
+use tracing::info;
+use zkpor_generator::intake::LocalSnapshots;
+use zkpor_generator::{AgentConfig, Generator};
+use zkpor_store::Store;
+use zkpor_tasks::protocol::ProofFile;
+use zkpor_tasks::{CircuitCache, TaskKey};
+
+use crate::table::print_table;
+
+/// The agent's arguments.
+#[derive(Debug, Args)]
+pub struct AgentArgs {
+    /// The configuration file.
+    #[arg(long, global = true, default_value = "config/agent.toml", env = "ZKPOR_AGENT_CONFIG")]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Option<AgentCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+enum AgentCommand {
+    /// Print the sequences, the task queues and the workers' counts.
+    Status,
+    /// Lease a ready task to an offline prover and write its task file.
+    ExportTask {
+        /// The task, e.g. s1-batch-0-3.
+        task: TaskKey,
+        /// Where to write the task file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Import an offline prover's proof file, with the checks a proof over
+    /// HTTP gets.
+    ImportProof {
+        /// The proof file of `zkpor prover prove-task`.
+        file: PathBuf,
+    },
+}
+
+pub fn run(args: AgentArgs) -> Result<ExitCode> {
+    let config = Arc::new(AgentConfig::load(&args.config)?);
+    let runtime = super::runtime()?;
+    runtime.block_on(async {
+        let store = Store::open(&config.database_url)
+            .await
+            .with_context(|| format!("the database of {}", args.config.display()))?;
+        let circuits = Arc::new(CircuitCache::new());
+        let generator = Arc::new(Generator::new(store, config.clone(), circuits, Arc::new(zkpor_store::now_ms)));
+        match args.command {
+            None => serve(generator, &config).await,
+            Some(AgentCommand::Status) => status(generator.store()).await,
+            Some(AgentCommand::ExportTask { task, out }) => {
+                let file = generator.export_task(&task).await?;
+                let text = serde_json::to_string_pretty(&file)?;
+                write_or_print(out.as_deref(), &text)?;
+                eprintln!("task {task} leased to the offline prover until {} (Unix ms)", file.expires_ms);
+                Ok(ExitCode::SUCCESS)
+            }
+            Some(AgentCommand::ImportProof { file }) => {
+                let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+                let proof: ProofFile =
+                    serde_json::from_str(&text).with_context(|| format!("{} is not a proof file", file.display()))?;
+                let task = proof.task;
+                let ack = generator.import_proof(proof).await?;
+                println!(
+                    "proof of {task} accepted; {} task(s) became ready{}",
+                    ack.ready.len(),
+                    if ack.sequence_proven { "; its sequence is proven" } else { "" }
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+        }
+    })
+}
+
+/// Runs the generator and the worker API until SIGINT or SIGTERM.
+async fn serve(generator: Arc<Generator>, config: &AgentConfig) -> Result<ExitCode> {
+    // Sequences first, so that workers find tasks as soon as the API is up.
+    let known = generator.store().sequences().await?.into_iter().map(|s| s.sequence);
+    let mut source = Box::new(LocalSnapshots::new(config.source.snapshots.clone(), config.source.submitter, known));
+    generator.ingest(source.as_mut()).await?;
+    let listener = tokio::net::TcpListener::bind(config.api.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.api.listen))?;
+    info!(address = %listener.local_addr()?, workers = config.workers.len(), "worker API listening");
+    eprintln!("zkpor agent: worker API on http://{}, metrics at /metrics", listener.local_addr()?);
+    let (stop, shutdown) = watch::channel(false);
+    let background = tokio::spawn(generator.clone().run(source, Duration::from_secs(60), shutdown.clone()));
+    let api = tokio::spawn(zkpor_generator::api::serve(generator, listener, shutdown));
+    shutdown_signal().await;
+    info!("shutting down: no new leases; state is in the database");
+    stop.send(true).ok();
+    api.await??;
+    background.await??;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("a SIGTERM handler");
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}
+
+async fn status(store: &Store) -> Result<ExitCode> {
+    let sequences = store.sequences().await?;
+    if sequences.is_empty() {
+        println!("no sequences yet");
+    } else {
+        let rows: Vec<[String; 5]> = sequences
+            .iter()
+            .map(|s| {
+                [
+                    s.sequence.to_string(),
+                    s.shape.to_string(),
+                    s.account_count.to_string(),
+                    s.status.to_string(),
+                    s.error.clone().unwrap_or_default(),
+                ]
+            })
+            .collect();
+        print_table(&["sequence", "shape", "accounts", "status", "error"], &rows);
+    }
+    println!();
+    let queues: Vec<[String; 3]> =
+        store.queue_depths().await?.into_iter().map(|q| [q.kind, q.status, q.count.to_string()]).collect();
+    print_table(&["task kind", "status", "count"], &queues);
+    let workers = store.worker_stats().await?;
+    if !workers.is_empty() {
+        println!();
+        let rows: Vec<[String; 4]> = workers
+            .into_iter()
+            .map(|w| [w.name, w.accepted.to_string(), w.rejected.to_string(), w.failed.to_string()])
+            .collect();
+        print_table(&["worker", "accepted", "rejected", "failed"], &rows);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_or_print(out: Option<&Path>, text: &str) -> Result<()> {
+    match out {
+        Some(path) => std::fs::write(path, text).with_context(|| format!("writing {}", path.display())),
+        None => {
+            println!("{text}");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! `zkpor prover ...`: a prover worker of one agent, or offline proving of a
+//! task file.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use tokio::sync::watch;
+use zkpor_prover::offline::{prove_task_file, read_task_file};
+use zkpor_prover::{AgentClient, WorkerOptions, run_worker};
+use zkpor_tasks::CircuitCache;
+
+/// The prover's arguments.
+#[derive(Debug, Args)]
+pub struct ProverArgs {
+    /// The agent's worker API, e.g. http://127.0.0.1:8480.
+    #[arg(long, env = "ZKPOR_AGENT_URL")]
+    agent: Option<String>,
+    /// This worker's bearer token (from the agent's configuration).
+    #[arg(long, env = "ZKPOR_WORKER_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Seconds to wait before asking again when no task is ready.
+    #[arg(long, default_value_t = 2)]
+    idle_wait: u64,
+    /// Stop after this many tasks.
+    #[arg(long)]
+    max_tasks: Option<usize>,
+    #[command(subcommand)]
+    command: Option<ProverCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+enum ProverCommand {
+    /// Prove an offline task file (`zkpor agent export-task`) into a proof
+    /// file for `zkpor agent import-proof`.
+    ProveTask {
+        /// The task file.
+        task: PathBuf,
+        /// Where to write the proof file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+pub fn run(args: ProverArgs) -> Result<ExitCode> {
+    let circuits = Arc::new(CircuitCache::new());
+    if let Some(ProverCommand::ProveTask { task, out }) = args.command {
+        let file = read_task_file(&task)?;
+        eprintln!("proving {} (shape {})", file.spec.key, file.spec.shape);
+        let proof = prove_task_file(&circuits, &file)?;
+        std::fs::write(&out, serde_json::to_string(&proof)?).with_context(|| format!("writing {}", out.display()))?;
+        eprintln!("wrote {} ({} ms of proving)", out.display(), proof.result.proving_ms);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let agent = args.agent.context("--agent URL is required to work for an agent")?;
+    let token = args.token.context("--token (or ZKPOR_WORKER_TOKEN) is required to work for an agent")?;
+    let base = agent.parse().with_context(|| format!("--agent '{agent}' is not a URL"))?;
+    let client = AgentClient::new(base, token)?;
+    let options = WorkerOptions {
+        idle_wait: Duration::from_secs(args.idle_wait),
+        max_tasks: args.max_tasks,
+        exit_when_idle: false,
+    };
+    let summary = super::runtime()?.block_on(async {
+        let (stop, shutdown) = watch::channel(false);
+        let worker = tokio::spawn(run_worker(client, circuits, options, shutdown));
+        tokio::select! {
+            _ = super::agent::shutdown_signal() => {
+                eprintln!("stopping after the current task");
+                stop.send(true).ok();
+            }
+            _ = stop.closed() => {}
+        }
+        worker.await?
+    })?;
+    eprintln!(
+        "worker done: {} accepted, {} rejected, {} discarded, {} failed",
+        summary.accepted, summary.rejected, summary.discarded, summary.failed
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,188 @@
+//! `zkpor agent` and `zkpor prover` as processes, as an operator runs them:
+//! an agent on a configuration file, a prover worker proving a sequence over
+//! HTTP, offline export, proving and import of a task, and the errors a
+//! wrong token or a bad configuration get.
+
+use std::path::Path;
+use std::process::{Child, Command as Process, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use assert_cmd::cargo::cargo_bin;
+use predicates::str::contains;
+
+const TOKEN: &str = "worker-token-for-tests";
+
+fn zkpor() -> Command {
+    Command::cargo_bin("zkpor").unwrap()
+}
+
+fn write_snapshot(dir: &Path, users: usize) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("assets.csv"), "symbol,decimals,price_usd\nBTC,8,91234.56\nUSDT,6,1\n").unwrap();
+    let rows: String = (0..users).map(|i| format!("user{i},0.{:08},{}\n", 500 + i, 10 + i)).collect();
+    std::fs::write(dir.join("balances.csv"), format!("id,BTC,USDT\n{rows}")).unwrap();
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A running `zkpor agent`, killed when dropped.
+struct Agent(Child);
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn status(config: &Path) -> String {
+    let output = zkpor().args(["agent", "--config"]).arg(config).arg("status").assert().success();
+    String::from_utf8(output.get_output().stdout.clone()).unwrap()
+}
+
+#[test]
+fn an_agent_and_a_prover_process_prove_sequences_online_and_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    write_snapshot(&dir.path().join("first"), 6);
+    write_snapshot(&dir.path().join("second"), 2);
+    let port = free_port();
+    let config = dir.path().join("agent.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+database_url = "sqlite://{db}"
+[api]
+listen = "127.0.0.1:{port}"
+[[workers]]
+name = "rig"
+token = "{TOKEN}"
+[source]
+submitter = "0x00000000000000000000000000000000000000aa"
+[[source.snapshots]]
+path = "first"
+sequence = 1
+shape = "tiny"
+seed = 1
+[[source.snapshots]]
+path = "second"
+sequence = 2
+shape = "tiny"
+seed = 2
+"#,
+            db = dir.path().join("agent.sqlite").display()
+        ),
+    )
+    .unwrap();
+    let agent = Agent(
+        Process::new(cargo_bin("zkpor"))
+            .args(["agent", "--config"])
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the agent did not start listening");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // A wrong token is refused outright.
+    zkpor()
+        .args(["prover", "--agent", &url, "--token", "not-the-token-at-all"])
+        .assert()
+        .failure()
+        .stderr(contains("the agent refuses this worker: unknown token"));
+
+    // Sequence 2's batch goes offline: exported, proven from the file, imported.
+    let task_file = dir.path().join("task.json");
+    let proof_file = dir.path().join("proof.json");
+    zkpor()
+        .args(["agent", "--config"])
+        .arg(&config)
+        .args(["export-task", "s2-batch-0-0", "--out"])
+        .arg(&task_file)
+        .assert()
+        .success()
+        .stderr(contains("leased to the offline prover"));
+    zkpor()
+        .args(["agent", "--config"])
+        .arg(&config)
+        .args(["export-task", "s2-batch-0-0"])
+        .assert()
+        .failure()
+        .stderr(contains("task s2-batch-0-0 is not ready to lease (it is leased)"));
+    zkpor().args(["prover", "prove-task"]).arg(&task_file).arg("--out").arg(&proof_file).assert().success();
+    zkpor()
+        .args(["agent", "--config"])
+        .arg(&config)
+        .arg("import-proof")
+        .arg(&proof_file)
+        .assert()
+        .success()
+        .stdout(contains("proof of s2-batch-0-0 accepted"));
+
+    // A worker proves the rest: sequence 1's 4 tasks, sequence 2's 3.
+    zkpor()
+        .args(["prover", "--agent", &url, "--max-tasks", "7", "--idle-wait", "1"])
+        .env("ZKPOR_WORKER_TOKEN", TOKEN)
+        .timeout(Duration::from_secs(300))
+        .assert()
+        .success()
+        .stderr(contains("worker done: 7 accepted, 0 rejected"));
+    let report = status(&config);
+    assert!(
+        report.lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["1", "b4-a2-k2-l1", "6", "proven"]),
+        "{report}"
+    );
+    assert!(
+        report.lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["2", "b4-a2-k2-l1", "2", "proven"]),
+        "{report}"
+    );
+    assert!(report.lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["offline", "1", "0", "0"]), "{report}");
+    assert!(report.lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["rig", "7", "0", "0"]), "{report}");
+    drop(agent);
+}
+
+#[test]
+fn a_bad_configuration_is_refused_with_its_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("agent.toml");
+    std::fs::write(
+        &config,
+        "[source]\nsubmitter = \"0x00000000000000000000000000000000000000aa\"\n[leases]\nmax_attempts = 0\n",
+    )
+    .unwrap();
+    zkpor()
+        .args(["agent", "--config"])
+        .arg(&config)
+        .arg("status")
+        .assert()
+        .failure()
+        .stderr(contains("leases.max_attempts"));
+    zkpor()
+        .args(["agent", "--config"])
+        .arg(dir.path().join("missing.toml"))
+        .assert()
+        .failure()
+        .stderr(contains("no configuration file at"));
+    std::fs::write(
+        &config,
+        "database_url = \"mysql://x\"\n[source]\nsubmitter = \"0x00000000000000000000000000000000000000aa\"\n",
+    )
+    .unwrap();
+    zkpor()
+        .args(["agent", "--config"])
+        .arg(&config)
+        .arg("status")
+        .assert()
+        .failure()
+        .stderr(contains("is not a database URL"));
+    zkpor().args(["prover"]).assert().failure().stderr(contains("--agent URL is required"));
+}
