@@ -58,3 +58,31 @@ async fn two_workers_prove_a_sequence_on_either_database() {
         assert!(metrics.contains("zkpor_proving_seconds_bucket"), "{metrics}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_agents_sharing_a_postgres_database_prove_each_task_once() {
+    let first = TestAgent::start(ScratchDatabase::postgres().await.unwrap(), 8, 3).await;
+    let second = first.another().await;
+    let (stop, shutdown) = watch::channel(false);
+    let options = WorkerOptions { idle_wait: Duration::from_millis(100), ..Default::default() };
+    let workers: Vec<_> = [&first, &first, &second, &second]
+        .into_iter()
+        .enumerate()
+        .map(|(i, agent)| tokio::spawn(run_worker(agent.client(i % 3), circuits(), options.clone(), shutdown.clone())))
+        .collect();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    while second.status().await == SequenceStatus::Proving {
+        assert!(tokio::time::Instant::now() < deadline, "not proven in time");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    stop.send(true).unwrap();
+    let mut accepted = 0;
+    for worker in workers {
+        let summary = worker.await.unwrap().unwrap();
+        assert_eq!((summary.rejected, summary.failed, summary.discarded), (0, 0, 0));
+        accepted += summary.accepted;
+    }
+    assert_eq!(accepted, 4, "2 batches, the node, the final proof: each proven once");
+    assert!(first.generator.store().task_errors(1).await.unwrap().is_empty());
+    assert_eq!(first.status().await, SequenceStatus::Proven);
+}

@@ -45,9 +45,10 @@ pub struct TestAgent {
     pub generator: Arc<Generator>,
     pub url: reqwest::Url,
     pub clock: Arc<AtomicI64>,
+    config: AgentConfig,
     shutdown: watch::Sender<bool>,
-    _dir: tempfile::TempDir,
-    _database: ScratchDatabase,
+    _dir: Arc<tempfile::TempDir>,
+    _database: Option<ScratchDatabase>,
 }
 
 impl TestAgent {
@@ -79,18 +80,29 @@ impl TestAgent {
             },
         };
         config.check().unwrap();
-        let store = database.open().await.unwrap();
+        let mut agent = Self::serve(config, Arc::new(dir)).await;
+        let mut source = LocalSnapshots::new(agent.config.source.snapshots.clone(), SUBMITTER, []);
+        assert_eq!(agent.generator.ingest(&mut source).await.unwrap(), vec![1]);
+        agent._database = Some(database);
+        agent
+    }
+
+    /// A second agent process on the same database.
+    pub async fn another(&self) -> TestAgent {
+        Self::serve(self.config.clone(), self._dir.clone()).await
+    }
+
+    async fn serve(config: AgentConfig, dir: Arc<tempfile::TempDir>) -> TestAgent {
+        let store = zkpor_store::Store::open(&config.database_url).await.unwrap();
         let clock = Arc::new(AtomicI64::new(1_000_000_000));
         let time = clock.clone();
         let clock_fn: Clock = Arc::new(move || time.load(Ordering::SeqCst));
         let generator = Arc::new(Generator::new(store, Arc::new(config.clone()), circuits(), clock_fn));
-        let mut source = LocalSnapshots::new(config.source.snapshots.clone(), SUBMITTER, []);
-        assert_eq!(generator.ingest(&mut source).await.unwrap(), vec![1]);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/", listener.local_addr().unwrap()).parse().unwrap();
         let (shutdown, stop) = watch::channel(false);
         tokio::spawn(zkpor_generator::api::serve(generator.clone(), listener, stop));
-        TestAgent { generator, url, clock, shutdown, _dir: dir, _database: database }
+        TestAgent { generator, url, clock, config, shutdown, _dir: dir, _database: None }
     }
 
     /// A client with worker `index`'s token.
