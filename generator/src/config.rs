@@ -241,6 +241,16 @@ mod tests {
     }
 
     #[test]
+    fn the_example_configurations_are_valid() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config");
+        for name in ["agent.toml", "agent-postgres.toml"] {
+            let config = AgentConfig::load(&dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e:#}"));
+            assert!(!config.workers.is_empty() && !config.source.snapshots.is_empty(), "{name}");
+            assert!(config.source.snapshots[0].path.join("assets.csv").is_file(), "{name}: the sample snapshot");
+        }
+    }
+
+    #[test]
     fn bad_settings_are_refused_with_the_key() {
         let dir = tempfile::tempdir().unwrap();
         let short = format!("{MINIMAL}\n[[workers]]\nname = \"rig\"\ntoken = \"short\"\n");

@@ -57,8 +57,9 @@ pub struct Store {
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
 impl Store {
-    /// Opens (creating a SQLite file if needed) and migrates the database at
-    /// `url`: `sqlite://path` or `postgres://user@host/db`.
+    /// Opens (creating it if needed: a SQLite file, or a PostgreSQL database
+    /// the user may create) and migrates the database at `url`:
+    /// `sqlite://path` or `postgres://user@host/db`.
     pub async fn open(url: &str) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let dialect = if url.starts_with("sqlite:") {
@@ -68,8 +69,9 @@ impl Store {
         } else {
             return Err(StoreError::Url(url.to_string()));
         };
-        if dialect == Dialect::Sqlite && !Any::database_exists(url).await.map_err(StoreError::db("opening"))? {
-            Any::create_database(url).await.map_err(StoreError::db("creating the SQLite database"))?;
+        if !Any::database_exists(url).await.map_err(StoreError::db("looking for the database"))? {
+            Any::create_database(url).await.map_err(StoreError::db("creating the database"))?;
+            info!(?dialect, "database created");
         }
         let options = AnyConnectOptions::from_str(url).map_err(StoreError::db("parsing the database URL"))?;
         let pool = AnyPoolOptions::new()
