@@ -156,7 +156,7 @@ fn a_bad_configuration_is_refused_with_its_key() {
     let config = dir.path().join("agent.toml");
     std::fs::write(
         &config,
-        "[source]\nsubmitter = \"0x00000000000000000000000000000000000000aa\"\n[leases]\nmax_attempts = 0\n",
+        "[source]\nsubmitter = \"0x00000000000000000000000000000000000000aa\"\n[leases]\nmax_failures = 0\n",
     )
     .unwrap();
     zkpor()
@@ -165,7 +165,7 @@ fn a_bad_configuration_is_refused_with_its_key() {
         .arg("status")
         .assert()
         .failure()
-        .stderr(contains("leases.max_attempts"));
+        .stderr(contains("leases.max_failures"));
     zkpor()
         .args(["agent", "--config"])
         .arg(dir.path().join("missing.toml"))

@@ -61,6 +61,7 @@ impl IntoResponse for Refusal {
             Refusal::UnknownTask(_) => StatusCode::NOT_FOUND,
             Refusal::NotHeld(_) | Refusal::NotReady(_) => StatusCode::CONFLICT,
             Refusal::Rejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Refusal::Quarantined { .. } => StatusCode::FORBIDDEN,
             Refusal::Internal(error) => {
                 error!(error = format!("{error:#}"), "request failed");
                 return refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal error, see the agent's log".into());
@@ -113,7 +114,7 @@ async fn lease(State(generator): State<Arc<Generator>>, Worker(worker): Worker) 
     match generator.lease(&worker).await {
         Ok(Some(grant)) => Json(grant).into_response(),
         Ok(None) => StatusCode::NO_CONTENT.into_response(),
-        Err(error) => Refusal::Internal(error).into_response(),
+        Err(refusal) => refusal.into_response(),
     }
 }
 

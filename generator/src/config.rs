@@ -52,10 +52,14 @@ pub struct LeaseConfig {
     /// How long a lease lasts without a heartbeat.
     #[serde(default = "defaults::lease_secs")]
     pub duration_secs: u64,
-    /// Attempts (errors, rejected proofs, expired leases) before a task is
-    /// parked as failed.
-    #[serde(default = "defaults::max_attempts")]
-    pub max_attempts: u32,
+    /// Failures of a task (errors reported, leases expired) before it is
+    /// parked as failed, with its sequence.
+    #[serde(default = "defaults::max_failures")]
+    pub max_failures: u32,
+    /// Rejected proofs after which a worker gets no more leases, until
+    /// `zkpor agent reset-worker`.
+    #[serde(default = "defaults::max_rejections")]
+    pub max_rejections: u32,
     /// How long a task exported for offline proving stays leased.
     #[serde(default = "defaults::offline_secs")]
     pub offline_duration_secs: u64,
@@ -116,7 +120,10 @@ mod defaults {
     pub fn lease_secs() -> u64 {
         300
     }
-    pub fn max_attempts() -> u32 {
+    pub fn max_failures() -> u32 {
+        3
+    }
+    pub fn max_rejections() -> u32 {
         3
     }
     pub fn offline_secs() -> u64 {
@@ -137,7 +144,8 @@ impl Default for LeaseConfig {
     fn default() -> Self {
         LeaseConfig {
             duration_secs: defaults::lease_secs(),
-            max_attempts: defaults::max_attempts(),
+            max_failures: defaults::max_failures(),
+            max_rejections: defaults::max_rejections(),
             offline_duration_secs: defaults::offline_secs(),
             reap_interval_secs: defaults::reap_secs(),
         }
@@ -174,7 +182,8 @@ impl AgentConfig {
     /// Refuses settings that cannot work.
     pub fn check(&self) -> Result<()> {
         ensure!(self.leases.duration_secs >= 5, "leases.duration_secs must be at least 5");
-        ensure!(self.leases.max_attempts >= 1, "leases.max_attempts must be at least 1");
+        ensure!(self.leases.max_failures >= 1, "leases.max_failures must be at least 1");
+        ensure!(self.leases.max_rejections >= 1, "leases.max_rejections must be at least 1");
         ensure!(self.api.body_limit_bytes >= 1 << 20, "api.body_limit_bytes must be at least 1 MiB (proofs are large)");
         let mut names = std::collections::HashSet::new();
         let mut tokens = std::collections::HashSet::new();
@@ -223,7 +232,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let config = AgentConfig::load(&write(dir.path(), MINIMAL)).unwrap();
         assert_eq!(config.database_url, "sqlite://agent.sqlite");
-        assert_eq!(config.leases.max_attempts, 3);
+        assert_eq!((config.leases.max_failures, config.leases.max_rejections), (3, 3));
         assert_eq!(config.api.listen.port(), 8480);
         assert!(config.workers.is_empty());
     }

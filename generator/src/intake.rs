@@ -10,7 +10,7 @@ use zkpor_circuits::final_wrap::FinalInputs;
 use zkpor_exchange::committed::CommittedSnapshot;
 use zkpor_exchange::pipeline::{choose_shape, load_options};
 use zkpor_snapshot::Snapshot;
-use zkpor_store::{NewSequence, NewTask};
+use zkpor_store::{NewSequence, NewTask, SequenceInfo};
 use zkpor_tasks::expected::CommittedTree;
 use zkpor_tasks::{AccountWire, TaskGraph};
 
@@ -94,14 +94,16 @@ pub fn new_sequence(
         })
         .collect();
     Ok(NewSequence {
-        sequence,
-        shape,
-        source,
-        submitter,
-        prices: statement.prices.clone(),
-        account_count: statement.account_count,
-        root: HashHex(statement.root),
-        digest: HashHex(statement.digest()),
+        info: SequenceInfo {
+            sequence,
+            shape,
+            source,
+            submitter,
+            prices: statement.prices.clone(),
+            account_count: statement.account_count,
+            root: HashHex(statement.root),
+            digest: HashHex(statement.digest()),
+        },
         batches,
         tasks,
     })

@@ -40,6 +40,16 @@ pub enum Refusal {
     /// A proof that failed the checks (counted against the worker).
     #[error("proof rejected: {0}")]
     Rejected(String),
+    /// A worker whose proofs were rejected too often gets no leases.
+    #[error(
+        "worker '{worker}' is quarantined after {rejections} rejected proofs; an operator can re-admit it with `zkpor agent reset-worker {worker}`"
+    )]
+    Quarantined {
+        /// The worker.
+        worker: String,
+        /// Its rejected proofs.
+        rejections: u64,
+    },
     /// Something on the agent's side failed.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -100,11 +110,12 @@ impl Generator {
         let sequences = tokio::task::block_in_place(|| source.poll())?;
         let mut stored = Vec::new();
         for sequence in sequences {
+            let info = &sequence.info;
             if self.store.insert_sequence(&sequence).await? {
-                info!(sequence = sequence.sequence, shape = %sequence.shape, tasks = sequence.tasks.len(), "sequence stored");
-                stored.push(sequence.sequence);
+                info!(sequence = info.sequence, shape = %info.shape, tasks = sequence.tasks.len(), "sequence stored");
+                stored.push(info.sequence);
             }
-            self.warm(sequence.shape);
+            self.warm(info.shape);
         }
         Ok(stored)
     }
@@ -116,10 +127,17 @@ impl Generator {
         tokio::task::spawn_blocking(move || circuits.get(&shape));
     }
 
-    /// Leases the most urgent ready task to `worker`.
-    pub async fn lease(&self, worker: &str) -> Result<Option<LeaseGrant>> {
+    /// Leases the most urgent ready task to `worker`, unless it is
+    /// quarantined.
+    pub async fn lease(&self, worker: &str) -> Result<Option<LeaseGrant>, Refusal> {
+        let rejections = self.store.worker_rejections(worker).await.map_err(anyhow::Error::from)?;
+        if rejections >= self.config.leases.max_rejections as u64 {
+            return Err(Refusal::Quarantined { worker: worker.to_string(), rejections });
+        }
         let now = self.now();
-        let Some(lease) = self.store.lease(worker, self.lease_ms(), now).await? else { return Ok(None) };
+        let Some(lease) = self.store.lease(worker, self.lease_ms(), now).await.map_err(anyhow::Error::from)? else {
+            return Ok(None);
+        };
         info!(task = %lease.key, %worker, attempt = lease.attempts, "leased");
         let spec =
             self.store.task_spec(&lease.key).await.with_context(|| format!("the inputs of task {}", lease.key))?;
@@ -165,7 +183,7 @@ impl Generator {
             if let Err(rejection) = checked {
                 warn!(%rejection, "proof rejected");
                 self.metrics.rejected(worker);
-                let max = self.config.leases.max_attempts;
+                let max = self.config.leases.max_failures;
                 self.store
                     .fail(key, &result.lease_id, FailureKind::Rejected, &rejection.to_string(), max, self.now())
                     .await?;
@@ -197,7 +215,7 @@ impl Generator {
         self.held_by(worker, key, &failure.lease_id).await?;
         warn!(task = %key, %worker, error = %failure.error, "worker failed a task");
         self.metrics.failed(worker);
-        let max = self.config.leases.max_attempts;
+        let max = self.config.leases.max_failures;
         let failed =
             self.store.fail(key, &failure.lease_id, FailureKind::Error, &failure.error, max, self.now()).await?;
         Ok(FailureAck { attempts: failed.attempts, parked: failed.parked })
@@ -205,7 +223,7 @@ impl Generator {
 
     /// Takes back expired leases; how many.
     pub async fn reap(&self) -> Result<usize> {
-        let reaped = self.store.reap_expired(self.config.leases.max_attempts, self.now()).await?;
+        let reaped = self.store.reap_expired(self.config.leases.max_failures, self.now()).await?;
         for task in &reaped {
             warn!(task = %task.key, holder = ?task.holder, parked = task.parked, "lease expired");
             if let Some(holder) = &task.holder {

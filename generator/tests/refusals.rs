@@ -155,3 +155,23 @@ async fn offline_proving_through_files_meets_the_same_checks() {
     assert!(agent.generator.import_proof(proof).await.is_err(), "a replayed import is refused");
     assert_eq!(agent.generator.store().task_status(&key).await.unwrap().as_deref(), Some("done"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_whose_proofs_keep_failing_the_checks_is_quarantined_until_reset() {
+    let agent = TestAgent::start(ScratchDatabase::sqlite().unwrap(), 3, 3).await;
+    let bad = agent.client(0);
+    for _ in 0..3 {
+        let grant = bad.lease().await.unwrap().unwrap();
+        let garbage = ProofResult { lease_id: grant.lease_id, proof: ProofBytes(vec![0; 8]), proving_ms: 1 };
+        assert!(matches!(bad.submit(&grant.spec.key, &garbage).await, Err(ClientError::Rejected(_))));
+    }
+    // Its rejections never failed the task or the sequence...
+    assert_eq!(agent.status().await, SequenceStatus::Proving);
+    // ...but it gets no more leases; others still do.
+    let (status, body) = post(&agent, "v1/lease", Some(TOKENS[0].1), "{}".into()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body.contains("quarantined after 3 rejected proofs") && body.contains("reset-worker rig-a"), "{body}");
+    assert!(agent.client(1).lease().await.unwrap().is_some());
+    assert!(agent.generator.store().reset_worker_rejections("rig-a").await.unwrap());
+    assert!(bad.lease().await.unwrap().is_some(), "re-admitted");
+}

@@ -6,10 +6,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{SUBMITTER, TestAgent, circuits};
-use tokio::sync::watch;
+use common::{SUBMITTER, TestAgent, circuits, prove_with_workers};
 use zkpor_circuits::final_wrap::FinalInputs;
-use zkpor_prover::{WorkerOptions, run_worker};
 use zkpor_store::SequenceStatus;
 use zkpor_store::scratch::ScratchDatabase;
 
@@ -19,29 +17,13 @@ async fn two_workers_prove_a_sequence_on_either_database() {
         let dialect = database.dialect();
         // 6 users: two batches, one node, the final proof.
         let agent = TestAgent::start(database, 6, 3).await;
-        let (stop, shutdown) = watch::channel(false);
-        let options = WorkerOptions { idle_wait: Duration::from_millis(200), ..Default::default() };
-        let workers: Vec<_> = (0..2)
-            .map(|i| tokio::spawn(run_worker(agent.client(i), circuits(), options.clone(), shutdown.clone())))
-            .collect();
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-        while agent.status().await == SequenceStatus::Proving {
-            assert!(tokio::time::Instant::now() < deadline, "{dialect:?}: not proven in time");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        stop.send(true).unwrap();
-        let mut accepted = 0;
-        for worker in workers {
-            let summary = worker.await.unwrap().unwrap();
-            assert_eq!((summary.rejected, summary.failed, summary.discarded), (0, 0, 0), "{dialect:?}");
-            accepted += summary.accepted;
-        }
+        let accepted = prove_with_workers(&[(&agent, 0), (&agent, 1)], &agent, Duration::from_secs(300)).await;
         assert_eq!(agent.status().await, SequenceStatus::Proven, "{dialect:?}");
         assert_eq!(accepted, 4, "{dialect:?}: 2 batches, the node, the final proof");
 
         // The final proof is a real one for the sequence's statement and submitter.
         let store = agent.generator.store();
-        let sequence = store.sequence(1).await.unwrap().unwrap();
+        let sequence = store.sequence(1).await.unwrap().unwrap().info;
         let proof = store.final_proof(1).await.unwrap().unwrap();
         let set = circuits().get(&sequence.shape);
         let proof = set.final_wrap().proof_from_bytes(proof).unwrap();
@@ -63,25 +45,8 @@ async fn two_workers_prove_a_sequence_on_either_database() {
 async fn two_agents_sharing_a_postgres_database_prove_each_task_once() {
     let first = TestAgent::start(ScratchDatabase::postgres().await.unwrap(), 8, 3).await;
     let second = first.another().await;
-    let (stop, shutdown) = watch::channel(false);
-    let options = WorkerOptions { idle_wait: Duration::from_millis(100), ..Default::default() };
-    let workers: Vec<_> = [&first, &first, &second, &second]
-        .into_iter()
-        .enumerate()
-        .map(|(i, agent)| tokio::spawn(run_worker(agent.client(i % 3), circuits(), options.clone(), shutdown.clone())))
-        .collect();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
-    while second.status().await == SequenceStatus::Proving {
-        assert!(tokio::time::Instant::now() < deadline, "not proven in time");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    stop.send(true).unwrap();
-    let mut accepted = 0;
-    for worker in workers {
-        let summary = worker.await.unwrap().unwrap();
-        assert_eq!((summary.rejected, summary.failed, summary.discarded), (0, 0, 0));
-        accepted += summary.accepted;
-    }
+    let workers = [(&first, 0), (&first, 1), (&second, 2), (&second, 0)];
+    let accepted = prove_with_workers(&workers, &second, Duration::from_secs(300)).await;
     assert_eq!(accepted, 4, "2 batches, the node, the final proof: each proven once");
     assert!(first.generator.store().task_errors(1).await.unwrap().is_empty());
     assert_eq!(first.status().await, SequenceStatus::Proven);

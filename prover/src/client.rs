@@ -23,8 +23,9 @@ pub enum ClientError {
     /// The agent refused the proof (422).
     #[error("proof rejected: {0}")]
     Rejected(String),
-    /// The token is missing or unknown (401).
-    #[error("not authorised: {0}")]
+    /// The token is missing or unknown (401), or the worker is quarantined
+    /// (403).
+    #[error("{0}")]
     Unauthorized(String),
     /// Any other answer.
     #[error("the agent answered {status}: {message}")]
@@ -76,7 +77,7 @@ impl AgentClient {
             StatusCode::NOT_FOUND => ClientError::UnknownTask(message),
             StatusCode::CONFLICT => ClientError::LeaseLost(message),
             StatusCode::UNPROCESSABLE_ENTITY => ClientError::Rejected(message),
-            StatusCode::UNAUTHORIZED => ClientError::Unauthorized(message),
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => ClientError::Unauthorized(message),
             status => ClientError::Status { status, message },
         })
     }

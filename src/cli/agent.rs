@@ -46,6 +46,11 @@ enum AgentCommand {
         /// The proof file of `zkpor prover prove-task`.
         file: PathBuf,
     },
+    /// Re-admit a worker quarantined for rejected proofs.
+    ResetWorker {
+        /// The worker's name in the configuration.
+        name: String,
+    },
 }
 
 pub fn run(args: AgentArgs) -> Result<ExitCode> {
@@ -67,6 +72,15 @@ pub fn run(args: AgentArgs) -> Result<ExitCode> {
                 eprintln!("task {task} leased to the offline prover until {} (Unix ms)", file.expires_ms);
                 Ok(ExitCode::SUCCESS)
             }
+            Some(AgentCommand::ResetWorker { name }) => {
+                if generator.store().reset_worker_rejections(&name).await? {
+                    println!("worker '{name}' may lease tasks again");
+                    Ok(ExitCode::SUCCESS)
+                } else {
+                    eprintln!("no worker '{name}' has returned anything yet");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
             Some(AgentCommand::ImportProof { file }) => {
                 let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
                 let proof: ProofFile =
@@ -87,7 +101,7 @@ pub fn run(args: AgentArgs) -> Result<ExitCode> {
 /// Runs the generator and the worker API until SIGINT or SIGTERM.
 async fn serve(generator: Arc<Generator>, config: &AgentConfig) -> Result<ExitCode> {
     // Sequences first, so that workers find tasks as soon as the API is up.
-    let known = generator.store().sequences().await?.into_iter().map(|s| s.sequence);
+    let known = generator.store().sequences().await?.into_iter().map(|s| s.info.sequence);
     let mut source = Box::new(LocalSnapshots::new(config.source.snapshots.clone(), config.source.submitter, known));
     generator.ingest(source.as_mut()).await?;
     let listener = tokio::net::TcpListener::bind(config.api.listen)
@@ -131,9 +145,9 @@ async fn status(store: &Store) -> Result<ExitCode> {
             .iter()
             .map(|s| {
                 [
-                    s.sequence.to_string(),
-                    s.shape.to_string(),
-                    s.account_count.to_string(),
+                    s.info.sequence.to_string(),
+                    s.info.shape.to_string(),
+                    s.info.account_count.to_string(),
                     s.status.to_string(),
                     s.error.clone().unwrap_or_default(),
                 ]

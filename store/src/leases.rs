@@ -1,7 +1,10 @@
 //! Leasing tasks to workers, and what happens when a lease ends: a checked
 //! proof completes the task and readies the tasks that waited for it; an
 //! error, a rejected proof or an expired lease sends the task back to the
-//! queue, or parks it as failed after too many attempts. Every operation is
+//! queue. Errors and expired leases are the task's failures: too many park
+//! it as failed; a rejected proof is the worker's, counted against it and
+//! never against the task, so one bad worker cannot fail a sequence. Every
+//! operation is
 //! one transaction and changes a task only through the lease it names, so a
 //! late result for a lease that was given to someone else changes nothing.
 
@@ -84,8 +87,10 @@ pub struct Completed {
 /// What failing a lease changed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Failed {
-    /// Attempts made so far.
+    /// Leases of the task so far.
     pub attempts: u32,
+    /// Its failures so far (errors and expired leases).
+    pub failures: u32,
     /// Whether the task is parked as failed (and its sequence with it).
     pub parked: bool,
 }
@@ -115,10 +120,22 @@ pub struct LeasedTask {
 /// How a result ends a lease.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FailureKind {
-    /// The worker reported an error.
+    /// The worker reported an error: a failure of the task.
     Error,
-    /// The worker returned a proof that failed the checks.
+    /// The worker returned a proof that failed the checks: the worker's
+    /// fault, not the task's.
     Rejected,
+}
+
+/// A lease ended without a proof.
+struct EndedLease<'a> {
+    key: &'a TaskKey,
+    holder: Option<&'a str>,
+    /// The attempt it was.
+    attempts: i64,
+    /// The task's failures, this one included if it is one.
+    failures: i64,
+    error: &'a str,
 }
 
 fn key_of(text: &str) -> Result<TaskKey> {
@@ -262,7 +279,8 @@ impl Store {
         let sequence = self
             .sequence(key.sequence)
             .await?
-            .ok_or_else(|| StoreError::corrupt(format!("task {key} of an unknown sequence")))?;
+            .ok_or_else(|| StoreError::corrupt(format!("task {key} of an unknown sequence")))?
+            .info;
         let graph = TaskGraph::new(key.sequence, TreeLayout::new(sequence.shape, sequence.account_count as usize));
         let accounts: Vec<AccountWire> = if key.kind == TaskKind::Batch {
             let row = sqlx::query(&self.sql("SELECT accounts FROM batches WHERE sequence = $1 AND batch = $2"))
@@ -360,20 +378,21 @@ impl Store {
 
     /// Ends a held lease without a proof: the worker's `error`, or a proof
     /// that failed the checks. The task goes back to the queue, or after
-    /// `max_attempts` is parked as failed with its sequence.
+    /// `max_failures` errors and expiries is parked as failed with its
+    /// sequence.
     pub async fn fail(
         &self,
         key: &TaskKey,
         lease_id: &str,
         kind: FailureKind,
         error: &str,
-        max_attempts: u32,
+        max_failures: u32,
         now: i64,
     ) -> Result<Failed, LeaseError> {
         let mut tx = self.pool.begin().await.map_err(StoreError::db("starting a transaction"))?;
-        let row = sqlx::query(
-            &self.sql("SELECT lease_holder, attempts FROM tasks WHERE id = $1 AND lease_id = $2 AND status = 'leased'"),
-        )
+        let row = sqlx::query(&self.sql(
+            "SELECT lease_holder, attempts, failures FROM tasks WHERE id = $1 AND lease_id = $2 AND status = 'leased'",
+        ))
         .bind(key.to_string())
         .bind(lease_id)
         .fetch_optional(&mut *tx)
@@ -385,23 +404,26 @@ impl Store {
         };
         let holder: String = row.try_get(0).map_err(StoreError::db("reading a leased task"))?;
         let attempts: i64 = row.try_get(1).map_err(StoreError::db("reading a leased task"))?;
-        let parked = self.end_lease(&mut tx, key, Some(&holder), attempts, error, max_attempts, now).await?;
+        let failures: i64 = row.try_get(2).map_err(StoreError::db("reading a leased task"))?;
+        let failures = failures + i64::from(kind == FailureKind::Error);
+        let ended = EndedLease { key, holder: Some(&holder), attempts, failures, error };
+        let parked = self.end_lease(&mut tx, &ended, max_failures, now).await?;
         let column = match kind {
             FailureKind::Error => "failed",
             FailureKind::Rejected => "rejected",
         };
         self.count_worker(&mut tx, &holder, column, now).await?;
         tx.commit().await.map_err(StoreError::db("committing a failed task"))?;
-        Ok(Failed { attempts: attempts as u32, parked })
+        Ok(Failed { attempts: attempts as u32, failures: failures as u32, parked })
     }
 
-    /// Takes back every lease that expired before `now`, each counting as a
-    /// failed attempt.
-    pub async fn reap_expired(&self, max_attempts: u32, now: i64) -> Result<Vec<ReapedTask>> {
+    /// Takes back every lease that expired before `now`, each a failure of
+    /// its task.
+    pub async fn reap_expired(&self, max_failures: u32, now: i64) -> Result<Vec<ReapedTask>> {
         let lock = if self.dialect == Dialect::Postgres { "FOR UPDATE SKIP LOCKED" } else { "" };
         let mut tx = self.pool.begin().await.map_err(StoreError::db("starting a transaction"))?;
         let rows = sqlx::query(&self.sql(&format!(
-            "SELECT id, lease_holder, attempts FROM tasks WHERE status = 'leased' AND lease_expires_ms < $1 {lock}"
+            "SELECT id, lease_holder, attempts, failures FROM tasks WHERE status = 'leased' AND lease_expires_ms < $1 {lock}"
         )))
         .bind(now)
         .fetch_all(&mut *tx)
@@ -412,9 +434,12 @@ impl Store {
             let id: String = row.try_get(0).map_err(StoreError::db("reading an expired lease"))?;
             let holder: Option<String> = row.try_get(1).map_err(StoreError::db("reading an expired lease"))?;
             let attempts: i64 = row.try_get(2).map_err(StoreError::db("reading an expired lease"))?;
+            let failures: i64 = row.try_get(3).map_err(StoreError::db("reading an expired lease"))?;
             let key = key_of(&id)?;
             let error = format!("the lease of {} expired", holder.as_deref().unwrap_or("a worker"));
-            let parked = self.end_lease(&mut tx, &key, holder.as_deref(), attempts, &error, max_attempts, now).await?;
+            let ended =
+                EndedLease { key: &key, holder: holder.as_deref(), attempts, failures: failures + 1, error: &error };
+            let parked = self.end_lease(&mut tx, &ended, max_failures, now).await?;
             if let Some(holder) = &holder {
                 self.count_worker(&mut tx, holder, "failed", now).await?;
             }
@@ -424,47 +449,45 @@ impl Store {
         Ok(reaped)
     }
 
-    /// Records the failed attempt and releases the task: ready again, or
+    /// Records the ended attempt and releases the task: ready again, or
     /// parked as failed (its sequence failing, its other open tasks
-    /// cancelled) once `max_attempts` are used. Whether it was parked.
-    #[allow(clippy::too_many_arguments)]
+    /// cancelled) once it has `max_failures` failures. Whether it was parked.
     async fn end_lease(
         &self,
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-        key: &TaskKey,
-        holder: Option<&str>,
-        attempts: i64,
-        error: &str,
-        max_attempts: u32,
+        ended: &EndedLease<'_>,
+        max_failures: u32,
         now: i64,
     ) -> Result<bool> {
+        let key = ended.key;
         let id = key.to_string();
         sqlx::query(&self.sql(
             "INSERT INTO task_errors (task, attempt, holder, error, at_ms) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (task, attempt) DO NOTHING",
         ))
         .bind(&id)
-        .bind(attempts)
-        .bind(holder)
-        .bind(error)
+        .bind(ended.attempts)
+        .bind(ended.holder)
+        .bind(ended.error)
         .bind(now)
         .execute(&mut **tx)
         .await
         .map_err(StoreError::db("recording a task error"))?;
-        let parked = attempts >= max_attempts as i64;
+        let parked = ended.failures >= max_failures as i64;
         sqlx::query(&self.sql(
-            "UPDATE tasks SET status = $2, last_error = $3, lease_id = NULL, lease_holder = NULL, \
-             lease_expires_ms = NULL, updated_ms = $4 WHERE id = $1",
+            "UPDATE tasks SET status = $2, failures = $3, last_error = $4, lease_id = NULL, lease_holder = NULL, \
+             lease_expires_ms = NULL, updated_ms = $5 WHERE id = $1",
         ))
         .bind(&id)
         .bind(if parked { "failed" } else { "ready" })
-        .bind(error)
+        .bind(ended.failures)
+        .bind(ended.error)
         .bind(now)
         .execute(&mut **tx)
         .await
         .map_err(StoreError::db("releasing a task"))?;
         if parked {
-            let reason = format!("task {key} failed {attempts} times, last: {error}");
+            let reason = format!("task {key} failed {} times, last: {}", ended.failures, ended.error);
             sqlx::query(&self.sql(
                 "UPDATE sequences SET status = $2, error = $3, updated_ms = $4 WHERE sequence = $1 AND status = 'proving'",
             ))

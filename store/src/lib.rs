@@ -33,7 +33,7 @@ use tracing::info;
 
 pub use error::StoreError;
 pub use leases::{Completed, Completion, Failed, FailureKind, Lease, LeaseError, LeasedTask, ReapedTask};
-pub use sequences::{NewSequence, NewTask, SequenceRow, SequenceStatus};
+pub use sequences::{NewSequence, NewTask, SequenceInfo, SequenceRow, SequenceStatus};
 
 /// Result of store operations.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

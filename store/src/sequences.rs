@@ -51,9 +51,9 @@ impl FromStr for SequenceStatus {
     }
 }
 
-/// A sequence to prove, with everything its tasks need.
-#[derive(Clone, Debug)]
-pub struct NewSequence {
+/// What describes a sequence, as it entered and as it is stored.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct SequenceInfo {
     /// Its number.
     pub sequence: u64,
     /// The circuit shape.
@@ -70,6 +70,13 @@ pub struct NewSequence {
     pub root: HashHex,
     /// The statement digest.
     pub digest: HashHex,
+}
+
+/// A sequence to prove, with everything its tasks need.
+#[derive(Clone, Debug)]
+pub struct NewSequence {
+    /// What it is.
+    pub info: SequenceInfo,
     /// Each batch's accounts, in tree order.
     pub batches: Vec<Vec<AccountWire>>,
     /// Every task of its graph.
@@ -114,22 +121,9 @@ impl NewTask {
 /// A stored sequence.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct SequenceRow {
-    /// Its number.
-    pub sequence: u64,
-    /// The circuit shape.
-    pub shape: Shape,
-    /// Where it came from.
-    pub source: String,
-    /// The address bound into its final proof.
-    pub submitter: Address,
-    /// Unit price per asset slot.
-    pub prices: Vec<u64>,
-    /// Accounts in the tree.
-    pub account_count: u64,
-    /// The tree's root.
-    pub root: HashHex,
-    /// The statement digest.
-    pub digest: HashHex,
+    /// What it is.
+    #[serde(flatten)]
+    pub info: SequenceInfo,
     /// Where it stands.
     pub status: SequenceStatus,
     /// Why it failed.
@@ -142,19 +136,20 @@ impl Store {
     /// sequence is already known.
     pub async fn insert_sequence(&self, new: &NewSequence) -> Result<bool> {
         let now = now_ms();
+        let info = &new.info;
         let mut tx = self.pool.begin().await.map_err(StoreError::db("starting a transaction"))?;
         let inserted = sqlx::query(&self.sql(
             "INSERT INTO sequences (sequence, shape, source, submitter, prices, account_count, root, digest, status, \
              created_ms, updated_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) ON CONFLICT (sequence) DO NOTHING",
         ))
-        .bind(new.sequence as i64)
-        .bind(new.shape.to_string())
-        .bind(&new.source)
-        .bind(new.submitter.to_string())
-        .bind(serde_json::to_string(&new.prices).expect("prices serialize"))
-        .bind(new.account_count as i64)
-        .bind(new.root.to_string())
-        .bind(new.digest.to_string())
+        .bind(info.sequence as i64)
+        .bind(info.shape.to_string())
+        .bind(&info.source)
+        .bind(info.submitter.to_string())
+        .bind(serde_json::to_string(&info.prices).expect("prices serialize"))
+        .bind(info.account_count as i64)
+        .bind(info.root.to_string())
+        .bind(info.digest.to_string())
         .bind(SequenceStatus::Proving.as_str())
         .bind(now)
         .execute(&mut *tx)
@@ -166,7 +161,7 @@ impl Store {
         }
         for (index, accounts) in new.batches.iter().enumerate() {
             sqlx::query(&self.sql("INSERT INTO batches (sequence, batch, accounts) VALUES ($1, $2, $3)"))
-                .bind(new.sequence as i64)
+                .bind(info.sequence as i64)
                 .bind(index as i64)
                 .bind(serde_json::to_string(accounts).expect("accounts serialize"))
                 .execute(&mut *tx)
@@ -176,11 +171,11 @@ impl Store {
         for task in &new.tasks {
             let status = if task.dependencies == 0 { "ready" } else { "waiting" };
             sqlx::query(&self.sql(
-                "INSERT INTO tasks (id, sequence, kind, tier, idx, status, waiting_for, expected, attempts, updated_ms) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9)",
+                "INSERT INTO tasks (id, sequence, kind, tier, idx, status, waiting_for, expected, attempts, failures, \
+                 updated_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, $9)",
             ))
             .bind(task.key.to_string())
-            .bind(new.sequence as i64)
+            .bind(info.sequence as i64)
             .bind(task.key.kind.as_str())
             .bind(task.key.tier as i64)
             .bind(task.key.index as i64)
@@ -245,14 +240,16 @@ fn sequence_row(row: &sqlx::any::AnyRow) -> Result<SequenceRow> {
     let get = |i: usize| row.try_get::<String, _>(i).map_err(StoreError::db("reading a sequence"));
     let int = |i: usize| row.try_get::<i64, _>(i).map_err(StoreError::db("reading a sequence"));
     Ok(SequenceRow {
-        sequence: int(0)? as u64,
-        shape: get(1)?.parse().map_err(StoreError::corrupt)?,
-        source: get(2)?,
-        submitter: get(3)?.parse().map_err(StoreError::corrupt)?,
-        prices: serde_json::from_str(&get(4)?).map_err(StoreError::corrupt)?,
-        account_count: int(5)? as u64,
-        root: get(6)?.parse().map_err(StoreError::corrupt)?,
-        digest: get(7)?.parse().map_err(StoreError::corrupt)?,
+        info: SequenceInfo {
+            sequence: int(0)? as u64,
+            shape: get(1)?.parse().map_err(StoreError::corrupt)?,
+            source: get(2)?,
+            submitter: get(3)?.parse().map_err(StoreError::corrupt)?,
+            prices: serde_json::from_str(&get(4)?).map_err(StoreError::corrupt)?,
+            account_count: int(5)? as u64,
+            root: get(6)?.parse().map_err(StoreError::corrupt)?,
+            digest: get(7)?.parse().map_err(StoreError::corrupt)?,
+        },
         status: get(8)?.parse()?,
         error: row.try_get::<Option<String>, _>(9).map_err(StoreError::db("reading a sequence"))?,
     })

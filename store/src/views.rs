@@ -82,6 +82,32 @@ impl Store {
             .collect()
     }
 
+    /// How many of `worker`'s proofs were rejected since its last reset.
+    pub async fn worker_rejections(&self, worker: &str) -> Result<u64> {
+        let row = sqlx::query(&self.sql("SELECT rejected FROM workers WHERE name = $1"))
+            .bind(worker)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::db("reading a worker's rejections"))?;
+        Ok(row
+            .map(|row| row.try_get::<i64, _>(0))
+            .transpose()
+            .map_err(StoreError::db("reading a worker's rejections"))?
+            .unwrap_or(0) as u64)
+    }
+
+    /// Sets `worker`'s rejected count back to zero (re-admitting it if it was
+    /// quarantined); whether the worker was known.
+    pub async fn reset_worker_rejections(&self, worker: &str) -> Result<bool> {
+        let updated = sqlx::query(&self.sql("UPDATE workers SET rejected = 0 WHERE name = $1"))
+            .bind(worker)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::db("resetting a worker"))?
+            .rows_affected();
+        Ok(updated > 0)
+    }
+
     /// When the last proof was accepted (Unix ms), if any was.
     pub async fn last_accepted_ms(&self) -> Result<Option<i64>> {
         let row = sqlx::query("SELECT MAX(created_ms) FROM proofs")

@@ -8,7 +8,7 @@ use zkpor_circuits::Shape;
 use zkpor_circuits::encoding::{Address, HashHex};
 use zkpor_circuits::layout::TreeLayout;
 use zkpor_store::scratch::ScratchDatabase;
-use zkpor_store::{Completion, FailureKind, LeaseError, NewSequence, NewTask, SequenceStatus, Store};
+use zkpor_store::{Completion, FailureKind, LeaseError, NewSequence, NewTask, SequenceInfo, SequenceStatus, Store};
 use zkpor_tasks::{TaskGraph, TaskKey, TaskKind};
 
 const MINUTE: i64 = 60_000;
@@ -20,14 +20,16 @@ fn sequence(number: u64, accounts: usize) -> NewSequence {
     let graph = TaskGraph::new(number, TreeLayout::new(shape, accounts));
     let tasks = NewTask::all_of(&graph, |key| Ok::<_, ()>(vec![key.index as u64])).unwrap();
     NewSequence {
-        sequence: number,
-        shape,
-        source: "test".into(),
-        submitter: Address([1; 20]),
-        prices: vec![3, 5],
-        account_count: accounts as u64,
-        root: HashHex(Default::default()),
-        digest: HashHex(Default::default()),
+        info: SequenceInfo {
+            sequence: number,
+            shape,
+            source: "test".into(),
+            submitter: Address([1; 20]),
+            prices: vec![3, 5],
+            account_count: accounts as u64,
+            root: HashHex(Default::default()),
+            digest: HashHex(Default::default()),
+        },
         batches: vec![Vec::new(); graph.layout().batches()],
         tasks,
     }
@@ -105,7 +107,7 @@ async fn expired_leases_go_back_late_results_change_nothing_and_failures_park() 
 
         // The lease runs out: the task goes to someone else.
         let later = now + 2 * MINUTE;
-        let reaped = store.reap_expired(3, later).await.unwrap();
+        let reaped = store.reap_expired(2, later).await.unwrap();
         assert_eq!(reaped.len(), 1);
         assert!(!reaped[0].parked);
         let second = store.lease("fast", MINUTE, later).await.unwrap().unwrap();
@@ -115,17 +117,18 @@ async fn expired_leases_go_back_late_results_change_nothing_and_failures_park() 
         assert!(matches!(late, Err(LeaseError::NotHeld { ref status, .. }) if status == "leased"), "{late:?}");
         assert_eq!(store.task_status(&first.key).await.unwrap().as_deref(), Some("leased"));
 
-        // The fast worker returns a bad proof, then everyone errs: parked.
+        // The fast worker returns a bad proof (held against the worker, not the
+        // task), then an error: with the expired lease, the second failure parks it.
         let failed =
-            store.fail(&second.key, &second.lease_id, FailureKind::Rejected, "forged", 3, later).await.unwrap();
+            store.fail(&second.key, &second.lease_id, FailureKind::Rejected, "forged", 2, later).await.unwrap();
         assert_eq!((failed.attempts, failed.parked), (2, false));
         let third = store.lease("fast", MINUTE, later).await.unwrap().unwrap();
         let failed =
-            store.fail(&third.key, &third.lease_id, FailureKind::Error, "out of memory", 3, later).await.unwrap();
+            store.fail(&third.key, &third.lease_id, FailureKind::Error, "out of memory", 2, later).await.unwrap();
         assert!(failed.parked);
         let row = store.sequence(2).await.unwrap().unwrap();
         assert_eq!(row.status, SequenceStatus::Failed);
-        assert!(row.error.as_deref().unwrap().contains("failed 3 times, last: out of memory"), "{:?}", row.error);
+        assert!(row.error.as_deref().unwrap().contains("failed 2 times, last: out of memory"), "{:?}", row.error);
         assert_eq!(store.lease("fast", MINUTE, later).await.unwrap(), None, "a failed sequence leases nothing");
         let errors = store.task_errors(2).await.unwrap();
         let reasons: Vec<&str> = errors.iter().map(|e| e.error.as_str()).collect();

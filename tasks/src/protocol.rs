@@ -3,7 +3,7 @@
 //!
 //! | request | body | answers |
 //! |---|---|---|
-//! | `POST /v1/lease` | — | 200 [`LeaseGrant`], 204 when nothing is ready |
+//! | `POST /v1/lease` | — | 200 [`LeaseGrant`], 204 when nothing is ready, 403 for a quarantined worker |
 //! | `POST /v1/tasks/{id}/heartbeat` | [`Heartbeat`] | 200 [`HeartbeatAck`], 404, 409 |
 //! | `POST /v1/tasks/{id}/result` | [`ProofResult`] | 200 [`ResultAck`], 404, 409, 422 |
 //! | `POST /v1/tasks/{id}/error` | [`TaskFailure`] | 200 [`FailureAck`], 404, 409 |
@@ -11,7 +11,8 @@
 //! | `GET /metrics` | — | Prometheus text, no token |
 //!
 //! Every refusal is a 4xx with an [`ApiError`] body: 400 malformed, 401 no or
-//! an unknown token, 404 unknown task, 409 the lease is not held (expired and
+//! an unknown token, 403 a worker quarantined for rejected proofs, 404 unknown
+//! task, 409 the lease is not held (expired and
 //! re-assigned, or the task is already done), 413 body too large, 422 a
 //! proof that failed the checks.
 

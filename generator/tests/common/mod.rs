@@ -14,7 +14,7 @@ use zkpor_circuits::encoding::Address;
 use zkpor_generator::config::{AgentConfig, ApiConfig, LeaseConfig, LocalSnapshot, SourceConfig, WorkerToken};
 use zkpor_generator::intake::LocalSnapshots;
 use zkpor_generator::{Clock, Generator};
-use zkpor_prover::AgentClient;
+use zkpor_prover::{AgentClient, WorkerOptions, run_worker};
 use zkpor_store::SequenceStatus;
 use zkpor_store::scratch::ScratchDatabase;
 use zkpor_tasks::CircuitCache;
@@ -53,8 +53,8 @@ pub struct TestAgent {
 
 impl TestAgent {
     /// An agent on `database` proving one tiny snapshot of `users` users as
-    /// sequence 1.
-    pub async fn start(database: ScratchDatabase, users: usize, max_attempts: u32) -> TestAgent {
+    /// sequence 1; a worker is quarantined after 3 rejected proofs.
+    pub async fn start(database: ScratchDatabase, users: usize, max_failures: u32) -> TestAgent {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
             .with_test_writer()
@@ -64,7 +64,13 @@ impl TestAgent {
         let config = AgentConfig {
             database_url: database.url.clone(),
             api: ApiConfig { listen: "127.0.0.1:0".parse().unwrap(), body_limit_bytes: 4 << 20 },
-            leases: LeaseConfig { duration_secs: 60, max_attempts, offline_duration_secs: 600, reap_interval_secs: 1 },
+            leases: LeaseConfig {
+                duration_secs: 60,
+                max_failures,
+                max_rejections: 3,
+                offline_duration_secs: 600,
+                reap_interval_secs: 1,
+            },
             workers: TOKENS
                 .iter()
                 .map(|(name, token)| WorkerToken { name: name.to_string(), token: token.to_string() })
@@ -125,4 +131,31 @@ impl Drop for TestAgent {
     fn drop(&mut self) {
         let _ = self.shutdown.send(true);
     }
+}
+
+/// Runs a worker per `(agent, token)` until `watched` has sequence 1 no
+/// longer proving (within `limit`); every worker must end without a
+/// rejected, failed or discarded task. The proofs they got accepted.
+pub async fn prove_with_workers(workers: &[(&TestAgent, usize)], watched: &TestAgent, limit: Duration) -> usize {
+    let (stop, shutdown) = watch::channel(false);
+    let options = WorkerOptions { idle_wait: Duration::from_millis(100), ..Default::default() };
+    let running: Vec<_> = workers
+        .iter()
+        .map(|(agent, token)| {
+            tokio::spawn(run_worker(agent.client(*token), circuits(), options.clone(), shutdown.clone()))
+        })
+        .collect();
+    let deadline = tokio::time::Instant::now() + limit;
+    while watched.status().await == SequenceStatus::Proving {
+        assert!(tokio::time::Instant::now() < deadline, "not proven within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    stop.send(true).unwrap();
+    let mut accepted = 0;
+    for worker in running {
+        let summary = worker.await.unwrap().unwrap();
+        assert_eq!((summary.rejected, summary.failed, summary.discarded), (0, 0, 0), "{summary:?}");
+        accepted += summary.accepted;
+    }
+    accepted
 }
