@@ -186,3 +186,22 @@ fn a_bad_configuration_is_refused_with_its_key() {
         .stderr(contains("is not a database URL"));
     zkpor().args(["prover"]).assert().failure().stderr(contains("--agent URL is required"));
 }
+
+/// The dispatch benchmark runs on both databases and prints its table (tiny
+/// shape here; the figures that count come from a run on the default one).
+#[test]
+fn the_dispatch_benchmark_measures_both_databases() {
+    let output = zkpor()
+        .args(["bench", "dispatch", "--shape", "tiny", "--sequences", "2", "--workers", "2"])
+        .timeout(Duration::from_secs(600))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let table = String::from_utf8(output).unwrap();
+    for row in ["sqlite    direct", "sqlite    http", "postgres  direct", "postgres  http"] {
+        assert!(table.contains(row), "no row '{row}' in:\n{table}");
+    }
+    assert!(table.contains("agent cost (ms/task)"), "{table}");
+}

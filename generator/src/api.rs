@@ -4,9 +4,10 @@
 use std::sync::Arc;
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, MatchedPath, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -34,7 +35,16 @@ pub fn router(generator: Arc<Generator>) -> Router {
         .fallback(|| async { refuse(StatusCode::NOT_FOUND, "no such route".into()) })
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TraceLayer::new_for_http())
+        .route_layer(middleware::from_fn_with_state(generator.clone(), timed))
         .with_state(generator)
+}
+
+/// Observes how long each request to a route took, into the metrics.
+async fn timed(State(generator): State<Arc<Generator>>, route: MatchedPath, request: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    generator.metrics().request(route.as_str(), started.elapsed());
+    response
 }
 
 /// Serves the worker API on `listener` until `shutdown` turns true.
@@ -95,11 +105,13 @@ impl FromRequestParts<Arc<Generator>> for Worker {
 }
 
 /// A task id from the path; 400 if it does not parse.
+#[allow(clippy::result_large_err, reason = "the refusal is axum's response, built once per bad request")]
 fn task_id(id: &str) -> Result<TaskKey, Response> {
     id.parse().map_err(|e: zkpor_tasks::key::KeyError| refuse(StatusCode::BAD_REQUEST, e.to_string()))
 }
 
 /// A JSON body; 400 with the reason if it does not parse, 413 if too large.
+#[allow(clippy::result_large_err, reason = "the refusal is axum's response, built once per bad request")]
 fn body<T>(parsed: Result<Json<T>, JsonRejection>) -> Result<T, Response> {
     parsed.map(|Json(value)| value).map_err(|rejection| {
         let status = match rejection.status() {

@@ -10,6 +10,8 @@
 //! | `zkpor_proofs_rejected` | counter, since start | `worker` |
 //! | `zkpor_task_failures` | counter: errors reported and leases expired, since start | `worker` |
 //! | `zkpor_proving_seconds` | histogram of accepted proofs' proving time | `kind` |
+//! | `zkpor_proof_check_seconds` | histogram of the agent's check of each returned proof | `kind` |
+//! | `zkpor_api_request_seconds` | histogram of the worker API's handling time, body reading and parsing included | `route` |
 //!
 //! Gauges are read from the database at each scrape, so they agree across
 //! agent processes sharing one; counters and the histogram are this
@@ -40,6 +42,11 @@ struct KindLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabel {
+    route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct QueueLabel {
     kind: String,
     status: String,
@@ -48,6 +55,11 @@ struct QueueLabel {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StatusLabel {
     status: String,
+}
+
+fn check_histogram() -> Histogram {
+    // 0.5 ms to about 2 s.
+    Histogram::new(exponential_buckets(0.0005, 2.0, 13))
 }
 
 fn proving_histogram() -> Histogram {
@@ -62,6 +74,8 @@ pub struct Metrics {
     rejected: Family<WorkerLabel, Counter>,
     failures: Family<WorkerLabel, Counter>,
     proving: Family<KindLabel, Histogram, fn() -> Histogram>,
+    checks: Family<KindLabel, Histogram, fn() -> Histogram>,
+    requests: Family<RouteLabel, Histogram, fn() -> Histogram>,
     tasks: Family<QueueLabel, Gauge>,
     sequences: Family<StatusLabel, Gauge>,
     leases: Gauge,
@@ -84,6 +98,8 @@ impl Metrics {
             rejected: Family::default(),
             failures: Family::default(),
             proving: Family::new_with_constructor(proving_histogram),
+            checks: Family::new_with_constructor(check_histogram),
+            requests: Family::new_with_constructor(check_histogram),
             tasks: Family::default(),
             sequences: Family::default(),
             leases: Gauge::default(),
@@ -100,6 +116,16 @@ impl Metrics {
                 metrics.failures.clone(),
             );
             registry.register("proving_seconds", "Proving time of accepted proofs", metrics.proving.clone());
+            registry.register(
+                "proof_check_seconds",
+                "Time the agent took to check a returned proof",
+                metrics.checks.clone(),
+            );
+            registry.register(
+                "api_request_seconds",
+                "Time the worker API took to answer a request",
+                metrics.requests.clone(),
+            );
             registry.register("tasks", "Tasks by kind and status", metrics.tasks.clone());
             registry.register("sequences", "Sequences by status", metrics.sequences.clone());
             registry.register("leases_in_flight", "Tasks leased now", metrics.leases.clone());
@@ -111,6 +137,16 @@ impl Metrics {
     pub fn accepted(&self, worker: &str, kind: TaskKind, proving: Duration) {
         self.accepted.get_or_create(&WorkerLabel { worker: worker.into() }).inc();
         self.proving.get_or_create(&KindLabel { kind: kind.to_string() }).observe(proving.as_secs_f64());
+    }
+
+    /// A returned proof of `kind` was checked (accepted or not) in `time`.
+    pub fn checked(&self, kind: TaskKind, time: Duration) {
+        self.checks.get_or_create(&KindLabel { kind: kind.to_string() }).observe(time.as_secs_f64());
+    }
+
+    /// The worker API answered a request to `route` in `time`.
+    pub fn request(&self, route: &str, time: Duration) {
+        self.requests.get_or_create(&RouteLabel { route: route.into() }).observe(time.as_secs_f64());
     }
 
     /// A proof from `worker` failed the checks.

@@ -130,12 +130,14 @@ impl Generator {
     /// Leases the most urgent ready task to `worker`, unless it is
     /// quarantined.
     pub async fn lease(&self, worker: &str) -> Result<Option<LeaseGrant>, Refusal> {
-        let rejections = self.store.worker_rejections(worker).await.map_err(anyhow::Error::from)?;
-        if rejections >= self.config.leases.max_rejections as u64 {
-            return Err(Refusal::Quarantined { worker: worker.to_string(), rejections });
-        }
+        let max_rejections = self.config.leases.max_rejections as u64;
         let now = self.now();
-        let Some(lease) = self.store.lease(worker, self.lease_ms(), now).await.map_err(anyhow::Error::from)? else {
+        let leased = self.store.lease(worker, max_rejections, self.lease_ms(), now).await;
+        let Some(lease) = leased.map_err(anyhow::Error::from)? else {
+            let rejections = self.store.worker_rejections(worker).await.map_err(anyhow::Error::from)?;
+            if rejections >= max_rejections {
+                return Err(Refusal::Quarantined { worker: worker.to_string(), rejections });
+            }
             return Ok(None);
         };
         info!(task = %lease.key, %worker, attempt = lease.attempts, "leased");
@@ -180,6 +182,8 @@ impl Generator {
             })
             .await
             .context("checking a proof")?;
+            let checked_in = started.elapsed();
+            self.metrics.checked(key.kind, checked_in);
             if let Err(rejection) = checked {
                 warn!(%rejection, "proof rejected");
                 self.metrics.rejected(worker);
@@ -198,7 +202,7 @@ impl Generator {
             };
             let done = self.store.complete(&completion, self.now()).await?;
             self.metrics.accepted(worker, key.kind, Duration::from_millis(result.proving_ms.max(0) as u64));
-            info!(checked_in = ?started.elapsed(), ready = done.ready.len(), proven = done.sequence_proven, "proof stored");
+            info!(?checked_in, ready = done.ready.len(), proven = done.sequence_proven, "proof stored");
             Ok(ResultAck { ready: done.ready, sequence_proven: done.sequence_proven })
         }
         .instrument(span)

@@ -38,6 +38,7 @@ async fn two_workers_prove_a_sequence_on_either_database() {
         assert!(metrics.contains(r#"zkpor_sequences{status="proven"} 1"#), "{metrics}");
         assert!(metrics.contains("zkpor_seconds_since_last_accepted_proof"), "{metrics}");
         assert!(metrics.contains("zkpor_proving_seconds_bucket"), "{metrics}");
+        assert!(metrics.contains(r#"zkpor_proof_check_seconds_count{kind="batch"} 2"#), "{metrics}");
     }
 }
 

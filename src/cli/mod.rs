@@ -52,13 +52,25 @@ enum Command {
         #[arg(long)]
         root: Option<String>,
     },
-    /// Measure proving speed, memory and proof sizes for some shapes.
+    /// Measure proving speed, memory and proof sizes for some shapes, or
+    /// (`zkpor bench dispatch`) the agent's own cost per task.
+    #[command(args_conflicts_with_subcommands = true)]
     Bench {
         /// Shapes to measure, each with one aggregation level (default:
         /// b1024-a8-k8-l1 and b1024-a32-k8-l1).
         #[arg(long = "shape")]
         shapes: Vec<Shape>,
+        #[command(subcommand)]
+        other: Option<BenchCommand>,
     },
+}
+
+/// Benchmarks other than proving.
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// How many tasks per second one agent leases, checks and stores, on
+    /// SQLite and PostgreSQL, with proofs computed beforehand.
+    Dispatch(crate::bench::dispatch::DispatchArgs),
 }
 
 impl Cli {
@@ -80,7 +92,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Prover(args) => prover::run(args),
         Command::Verify { out } => verify::verify(&out),
         Command::VerifyUser { file, root } => verify::verify_user(&file, root.as_deref()),
-        Command::Bench { shapes } => crate::bench::run(shapes),
+        Command::Bench { other: Some(BenchCommand::Dispatch(args)), .. } => crate::bench::dispatch::run(args),
+        Command::Bench { shapes, other: None } => crate::bench::proving::run(shapes),
     }
 }
 

@@ -8,6 +8,8 @@
 //! one transaction and changes a task only through the lease it names, so a
 //! late result for a lease that was given to someone else changes nothing.
 
+use std::collections::HashMap;
+
 use sqlx::Row;
 use thiserror::Error;
 use uuid::Uuid;
@@ -144,21 +146,30 @@ fn key_of(text: &str) -> Result<TaskKey> {
 
 impl Store {
     /// Leases the most urgent ready task (lowest sequence, highest tier,
-    /// batches before empty proofs) to
-    /// `holder` until `now + duration_ms`; `None` if nothing is ready.
-    pub async fn lease(&self, holder: &str, duration_ms: i64, now: i64) -> Result<Option<Lease>> {
+    /// batches before empty proofs) to `holder` until `now + duration_ms`;
+    /// `None` if nothing is ready or `holder` has `quarantine_after` rejected
+    /// proofs or more.
+    pub async fn lease(
+        &self,
+        holder: &str,
+        quarantine_after: u64,
+        duration_ms: i64,
+        now: i64,
+    ) -> Result<Option<Lease>> {
         let lock = if self.dialect == Dialect::Postgres { "FOR UPDATE SKIP LOCKED" } else { "" };
         let lease_id = Uuid::new_v4().to_string();
         let row = sqlx::query(&self.sql(&format!(
             "UPDATE tasks SET status = 'leased', lease_id = $1, lease_holder = $2, lease_expires_ms = $3, \
              leased_ms = $4, attempts = attempts + 1, updated_ms = $4 \
              WHERE id = (SELECT id FROM tasks WHERE status = 'ready' ORDER BY sequence, tier DESC, kind, idx LIMIT 1 {lock}) \
+             AND NOT EXISTS (SELECT 1 FROM workers WHERE name = $2 AND rejected >= $5) \
              RETURNING id, attempts"
         )))
         .bind(&lease_id)
         .bind(holder)
         .bind(now + duration_ms)
         .bind(now)
+        .bind(i64::try_from(quarantine_after).unwrap_or(i64::MAX))
         .fetch_optional(&self.pool)
         .await
         .map_err(StoreError::db("leasing a task"))?;
@@ -294,17 +305,27 @@ impl Store {
         } else {
             Vec::new()
         };
-        let mut inputs = Vec::new();
-        for input in graph.inputs(key) {
-            let row = sqlx::query(&self.sql("SELECT proof FROM proofs WHERE task = $1"))
-                .bind(input.to_string())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(StoreError::db("reading a proof"))?
-                .ok_or_else(|| {
+        let wanted: Vec<String> = graph.inputs(key).iter().map(ToString::to_string).collect();
+        let mut inputs = Vec::with_capacity(wanted.len());
+        if !wanted.is_empty() {
+            let placeholders: Vec<String> = (1..=wanted.len()).map(|i| format!("${i}")).collect();
+            let query = format!("SELECT task, proof FROM proofs WHERE task IN ({})", placeholders.join(", "));
+            let query = self.sql(&query);
+            let mut rows = sqlx::query(&query);
+            for input in &wanted {
+                rows = rows.bind(input);
+            }
+            let mut found: HashMap<String, Vec<u8>> = HashMap::new();
+            for row in rows.fetch_all(&self.pool).await.map_err(StoreError::db("reading proofs"))? {
+                let task: String = row.try_get(0).map_err(StoreError::db("reading a proof"))?;
+                found.insert(task, row.try_get(1).map_err(StoreError::db("reading a proof"))?);
+            }
+            for input in &wanted {
+                let proof = found.get(input).cloned().ok_or_else(|| {
                     StoreError::corrupt(format!("task {key} is ready but the proof of {input} is missing"))
                 })?;
-            inputs.push(ProofBytes(row.try_get(0).map_err(StoreError::db("reading a proof"))?));
+                inputs.push(ProofBytes(proof));
+            }
         }
         TaskSpec::assemble(*key, sequence.shape, &sequence.prices, accounts, inputs, sequence.submitter)
             .map_err(StoreError::corrupt)
@@ -341,26 +362,25 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(StoreError::db("storing a proof"))?;
-        sqlx::query(&self.sql(
-            "UPDATE tasks SET waiting_for = waiting_for - 1, updated_ms = $2 \
-             WHERE id IN (SELECT dependent FROM task_dependents WHERE task = $1)",
+        // Counts down the dependents' waits; those no longer waiting for
+        // anything become ready.
+        let counted = sqlx::query(&self.sql(
+            "UPDATE tasks SET waiting_for = waiting_for - 1, updated_ms = $2, \
+             status = CASE WHEN status = 'waiting' AND waiting_for = 1 THEN 'ready' ELSE status END \
+             WHERE id IN (SELECT dependent FROM task_dependents WHERE task = $1) RETURNING id, status",
         ))
         .bind(&key)
         .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::db("counting down dependencies"))?;
-        let ready = sqlx::query(&self.sql(
-            "UPDATE tasks SET status = 'ready' WHERE status = 'waiting' AND waiting_for = 0 \
-             AND id IN (SELECT dependent FROM task_dependents WHERE task = $1) RETURNING id",
-        ))
-        .bind(&key)
         .fetch_all(&mut *tx)
         .await
-        .map_err(StoreError::db("readying tasks"))?
-        .iter()
-        .map(|row| row.try_get::<String, _>(0).map_err(StoreError::db("readying tasks")).and_then(|id| key_of(&id)))
-        .collect::<Result<Vec<_>>>()?;
+        .map_err(StoreError::db("counting down dependencies"))?;
+        let mut ready = Vec::new();
+        for row in &counted {
+            let status: String = row.try_get(1).map_err(StoreError::db("readying tasks"))?;
+            if status == "ready" {
+                ready.push(key_of(&row.try_get::<String, _>(0).map_err(StoreError::db("readying tasks"))?)?);
+            }
+        }
         let sequence_proven = completion.key.kind == TaskKind::Final;
         if sequence_proven {
             sqlx::query(&self.sql("UPDATE sequences SET status = $2, updated_ms = $3 WHERE sequence = $1"))

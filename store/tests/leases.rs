@@ -61,22 +61,22 @@ async fn a_sequence_is_proven_task_by_task_in_dependency_order() {
         assert!(store.insert_sequence(&sequence(1, 6)).await.unwrap());
         assert!(!store.insert_sequence(&sequence(1, 6)).await.unwrap(), "a known sequence is not inserted twice");
         let now = 1_000_000;
-        let a = store.lease("a", MINUTE, now).await.unwrap().unwrap();
-        let b = store.lease("b", MINUTE, now).await.unwrap().unwrap();
+        let a = store.lease("a", u64::MAX, MINUTE, now).await.unwrap().unwrap();
+        let b = store.lease("b", u64::MAX, MINUTE, now).await.unwrap().unwrap();
         assert_eq!((a.key.kind, b.key.kind), (TaskKind::Batch, TaskKind::Batch));
         assert_ne!(a.key, b.key);
-        assert_eq!(store.lease("c", MINUTE, now).await.unwrap(), None, "the node waits for both batches");
+        assert_eq!(store.lease("c", u64::MAX, MINUTE, now).await.unwrap(), None, "the node waits for both batches");
 
         let done = store.complete(&completion(&a), now).await.unwrap();
         assert!(done.ready.is_empty());
         let done = store.complete(&completion(&b), now).await.unwrap();
         assert_eq!(done.ready, vec!["s1-node-1-0".parse::<TaskKey>().unwrap()]);
 
-        let node = store.lease("c", MINUTE, now).await.unwrap().unwrap();
+        let node = store.lease("c", u64::MAX, MINUTE, now).await.unwrap().unwrap();
         let spec = store.task_spec(&node.key).await.unwrap();
         assert_eq!(spec.key, node.key);
         store.complete(&completion(&node), now).await.unwrap();
-        let last = store.lease("c", MINUTE, now).await.unwrap().unwrap();
+        let last = store.lease("c", u64::MAX, MINUTE, now).await.unwrap().unwrap();
         assert_eq!(last.key.kind, TaskKind::Final);
         assert!(store.complete(&completion(&last), now).await.unwrap().sequence_proven);
         assert_eq!(store.sequence(1).await.unwrap().unwrap().status, SequenceStatus::Proven);
@@ -95,7 +95,7 @@ async fn expired_leases_go_back_late_results_change_nothing_and_failures_park() 
     each_database(async |store| {
         store.insert_sequence(&sequence(2, 1)).await.unwrap();
         let now = 1_000_000;
-        let first = store.lease("slow", MINUTE, now).await.unwrap().unwrap();
+        let first = store.lease("slow", u64::MAX, MINUTE, now).await.unwrap().unwrap();
         assert_eq!(first.attempts, 1);
         assert_eq!(store.heartbeat(&first.key, &first.lease_id, MINUTE, now + 30_000).await.unwrap(), now + 90_000);
         assert!(matches!(
@@ -110,7 +110,7 @@ async fn expired_leases_go_back_late_results_change_nothing_and_failures_park() 
         let reaped = store.reap_expired(2, later).await.unwrap();
         assert_eq!(reaped.len(), 1);
         assert!(!reaped[0].parked);
-        let second = store.lease("fast", MINUTE, later).await.unwrap().unwrap();
+        let second = store.lease("fast", u64::MAX, MINUTE, later).await.unwrap().unwrap();
         assert_eq!((second.key, second.attempts), (first.key, 2));
         // The slow worker's result arrives late: refused, nothing changes.
         let late = store.complete(&completion(&first), later).await;
@@ -122,14 +122,18 @@ async fn expired_leases_go_back_late_results_change_nothing_and_failures_park() 
         let failed =
             store.fail(&second.key, &second.lease_id, FailureKind::Rejected, "forged", 2, later).await.unwrap();
         assert_eq!((failed.attempts, failed.parked), (2, false));
-        let third = store.lease("fast", MINUTE, later).await.unwrap().unwrap();
+        let third = store.lease("fast", u64::MAX, MINUTE, later).await.unwrap().unwrap();
         let failed =
             store.fail(&third.key, &third.lease_id, FailureKind::Error, "out of memory", 2, later).await.unwrap();
         assert!(failed.parked);
         let row = store.sequence(2).await.unwrap().unwrap();
         assert_eq!(row.status, SequenceStatus::Failed);
         assert!(row.error.as_deref().unwrap().contains("failed 2 times, last: out of memory"), "{:?}", row.error);
-        assert_eq!(store.lease("fast", MINUTE, later).await.unwrap(), None, "a failed sequence leases nothing");
+        assert_eq!(
+            store.lease("fast", u64::MAX, MINUTE, later).await.unwrap(),
+            None,
+            "a failed sequence leases nothing"
+        );
         let errors = store.task_errors(2).await.unwrap();
         let reasons: Vec<&str> = errors.iter().map(|e| e.error.as_str()).collect();
         assert_eq!(reasons, ["the lease of slow expired", "forged", "out of memory"]);
@@ -156,7 +160,7 @@ async fn concurrent_leasing_never_hands_a_task_out_twice() {
             let store = stores[i % 2].clone();
             leasers.push(tokio::spawn(async move {
                 let mut mine = Vec::new();
-                while let Some(lease) = store.lease(&format!("w{i}"), MINUTE, 1).await.unwrap() {
+                while let Some(lease) = store.lease(&format!("w{i}"), u64::MAX, MINUTE, 1).await.unwrap() {
                     mine.push(lease.key);
                 }
                 mine

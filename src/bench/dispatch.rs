@@ -1,0 +1,464 @@
+//! `zkpor bench dispatch`: how many tasks per second one agent leases,
+//! checks and stores, on SQLite and on PostgreSQL, with the proving taken
+//! out.
+//!
+//! 1. `N` sequences of one synthetic snapshot are committed with the same
+//!    seed, so their trees are equal and a batch or node proof of one fits the
+//!    same task of every other; only the final proofs (which bind the sequence
+//!    number) differ. Every distinct proof is computed once, up front.
+//! 2. The proof check is timed on its own, per task kind, on those proofs.
+//! 3. For each database, a fresh agent serves the worker API on a local port
+//!    and takes the `N` sequences in; workers lease each task and return its
+//!    proof from the table at once, in-process (the generator called
+//!    directly) and over HTTP. A pass with one worker gives the time of each
+//!    request, so the agent's own cost per task is `lease + submit − check`,
+//!    with the check time and (over HTTP) the request handling times taken
+//!    from the agent's metrics; a pass with many workers gives the
+//!    throughput. Workers and agent share this machine's cores.
+
+use std::collections::HashMap;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail, ensure};
+use clap::{Args, ValueEnum};
+use parking_lot::Mutex;
+use tokio::sync::watch;
+use zkpor_circuits::encoding::Address;
+use zkpor_circuits::{CircuitSet, Shape};
+use zkpor_generator::config::{AgentConfig, ApiConfig, LeaseConfig, LocalSnapshot, SourceConfig, WorkerToken};
+use zkpor_generator::intake::commit_snapshot;
+use zkpor_generator::{Clock, Generator};
+use zkpor_prover::AgentClient;
+use zkpor_store::scratch::ScratchDatabase;
+use zkpor_store::{NewSequence, SequenceStatus};
+use zkpor_tasks::protocol::{LeaseGrant, ProofResult};
+use zkpor_tasks::prove::node_proof;
+use zkpor_tasks::spec::{ProofBytes, TaskInput, TaskSpec};
+use zkpor_tasks::{CircuitCache, TaskKey, TaskKind, check_proof, prove_task};
+
+use super::ms;
+use crate::table::print_table;
+
+/// The address bound into the benchmark's final proofs.
+const SUBMITTER: Address = Address([0xbe; 20]);
+
+/// What `zkpor bench dispatch` measures.
+#[derive(Debug, Args)]
+pub struct DispatchArgs {
+    /// Sequences taken in at once.
+    #[arg(long, default_value_t = 12)]
+    sequences: u64,
+    /// Concurrent workers in the throughput pass.
+    #[arg(long, default_value_t = 16)]
+    workers: usize,
+    /// The circuit shape: many small batches make many tasks.
+    #[arg(long, default_value = "b2-a1-k4-l3")]
+    shape: Shape,
+    /// The databases to measure on.
+    #[arg(long = "database", value_enum, default_values_t = [Database::Sqlite, Database::Postgres])]
+    databases: Vec<Database>,
+}
+
+/// A database kind to measure on (PostgreSQL at `$ZKPOR_TEST_POSTGRES`,
+/// default `postgres://postgres@127.0.0.1:5432/test`, where a scratch
+/// database is created and dropped).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Database {
+    /// A SQLite file in a temporary directory.
+    Sqlite,
+    /// A scratch PostgreSQL database.
+    Postgres,
+}
+
+impl Database {
+    async fn scratch(self) -> Result<ScratchDatabase> {
+        Ok(match self {
+            Database::Sqlite => ScratchDatabase::sqlite()?,
+            Database::Postgres => ScratchDatabase::postgres().await?,
+        })
+    }
+}
+
+/// How the pass's workers reach the agent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Transport {
+    /// Over HTTP, as prover workers do.
+    Http,
+    /// By calling the generator in this process: the cost without HTTP and
+    /// JSON.
+    Direct,
+}
+
+/// Runs the benchmark and prints its figures.
+pub fn run(args: DispatchArgs) -> Result<ExitCode> {
+    ensure!(args.sequences >= 1 && args.workers >= 1, "--sequences and --workers must be at least 1");
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(measure(args))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn measure(args: DispatchArgs) -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let snapshot = dir.path().join("snapshot");
+    write_snapshot(&snapshot, args.shape)?;
+    let sequences: Vec<NewSequence> = (1..=args.sequences)
+        .map(|sequence| {
+            let local = LocalSnapshot { path: snapshot.clone(), sequence, shape: Some(args.shape), seed: Some(7) };
+            commit_snapshot(&local, SUBMITTER)
+        })
+        .collect::<Result<_>>()?;
+    let tasks: usize = sequences.iter().map(|s| s.tasks.len()).sum();
+    eprintln!("{} sequences of shape {}: {tasks} tasks", sequences.len(), args.shape);
+
+    let circuits = Arc::new(CircuitCache::new());
+    eprintln!("building the circuits and proving each distinct task once ...");
+    let started = Instant::now();
+    let proofs = Arc::new(precompute(&circuits, &sequences).await?);
+    eprintln!("done in {:.0?}: {} distinct proofs", started.elapsed(), proofs.len());
+
+    let checks = time_checks(&circuits.get(&args.shape), &sequences, &proofs)?;
+    let mut rows = Vec::new();
+    for database in &args.databases {
+        for (transport, workers) in [(Transport::Direct, 1), (Transport::Http, 1), (Transport::Http, args.workers)] {
+            eprintln!("{database:?}, {workers} worker(s), {transport:?} ...");
+            let pass = dispatch_pass(*database, transport, workers, &circuits, &sequences, &proofs).await?;
+            rows.push(pass.row(*database, transport, workers));
+        }
+    }
+    println!();
+    let checked: Vec<String> = checks.iter().map(|(kind, time)| format!("{kind} {} ms", ms(*time))).collect();
+    println!("proof check on its own, per task kind: {}", checked.join(", "));
+    println!();
+    print_table(
+        &[
+            "database",
+            "transport",
+            "workers",
+            "tasks",
+            "tasks/s",
+            "taking in (ms/seq)",
+            "round trip (ms)",
+            "lease (ms)",
+            "submit (ms)",
+            "check (ms)",
+            "agent cost (ms/task)",
+            "check share",
+        ],
+        &rows,
+    );
+    Ok(())
+}
+
+/// A snapshot that fills `shape`: one user per account slot, each asset held.
+fn write_snapshot(dir: &std::path::Path, shape: Shape) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let symbols: Vec<String> = (0..shape.assets()).map(|a| format!("COIN{a}")).collect();
+    let mut assets = String::from("symbol,decimals,price_usd\n");
+    for symbol in &symbols {
+        assets += &format!("{symbol},6,1.5\n");
+    }
+    std::fs::write(dir.join("assets.csv"), assets)?;
+    let mut balances = format!("id,{}\n", symbols.join(","));
+    for user in 0..shape.capacity() {
+        let row: Vec<String> = (0..shape.assets()).map(|a| format!("{}", 10 + user + a as u64)).collect();
+        balances += &format!("user{user},{}\n", row.join(","));
+    }
+    std::fs::write(dir.join("balances.csv"), balances)?;
+    Ok(())
+}
+
+/// Where a task's proof is in the table: final proofs per sequence, the
+/// others shared by every sequence (their trees are equal).
+fn slot(key: &TaskKey) -> TaskKey {
+    match key.kind {
+        TaskKind::Final => *key,
+        _ => TaskKey { sequence: 0, ..*key },
+    }
+}
+
+/// Every distinct proof of `sequences`, computed by leasing the tasks from a
+/// generator on a scratch SQLite database, the way a worker would.
+async fn precompute(circuits: &Arc<CircuitCache>, sequences: &[NewSequence]) -> Result<HashMap<TaskKey, Vec<u8>>> {
+    let scratch = ScratchDatabase::sqlite()?;
+    let generator = generator(&scratch, circuits).await?;
+    for sequence in sequences {
+        generator.store().insert_sequence(sequence).await?;
+    }
+    let shape = sequences[0].info.shape;
+    let set = tokio::task::spawn_blocking({
+        let circuits = circuits.clone();
+        move || circuits.get(&shape)
+    })
+    .await?;
+    let mut proofs = HashMap::new();
+    let mut statement = None;
+    let worker = &WORKER_TOKENS[0].0;
+    while let Some(grant) = generator.lease(worker).await? {
+        let key = grant.spec.key;
+        let proof = match proofs.get(&slot(&key)) {
+            Some(proof) => Clone::clone(proof),
+            None => {
+                let proof = tokio::task::block_in_place(|| prove(&set, &grant.spec, &mut statement))?;
+                proofs.insert(slot(&key), proof.clone());
+                proof
+            }
+        };
+        let result = ProofResult { lease_id: grant.lease_id, proof: ProofBytes(proof), proving_ms: 0 };
+        generator.submit(worker, &key, result).await.with_context(|| format!("task {key}"))?;
+    }
+    for sequence in sequences {
+        let status = generator.store().sequence(sequence.info.sequence).await?.map(|row| row.status);
+        ensure!(status == Some(SequenceStatus::Proven), "sequence {} not proven: {status:?}", sequence.info.sequence);
+    }
+    Ok(proofs)
+}
+
+/// Proves one task; the statement proof, the same for every sequence, once.
+fn prove(
+    set: &CircuitSet,
+    spec: &TaskSpec,
+    statement: &mut Option<zkpor_circuits::statement::StatementProof>,
+) -> Result<Vec<u8>> {
+    let TaskInput::Final { prices, top, sequence, submitter } = &spec.input else {
+        return prove_task(set, spec);
+    };
+    if statement.is_none() {
+        let top = node_proof(set, set.shape().levels(), top)?;
+        *statement = Some(set.statement().prove(&top, prices)?);
+    }
+    let statement = statement.as_ref().context("the statement proof")?;
+    Ok(set.final_wrap().prove(statement, *sequence, *submitter)?.to_bytes())
+}
+
+/// The mean time of one proof check, per task kind, over every proof of
+/// the table (each checked three times).
+fn time_checks(
+    set: &CircuitSet,
+    sequences: &[NewSequence],
+    proofs: &HashMap<TaskKey, Vec<u8>>,
+) -> Result<Vec<(TaskKind, Duration)>> {
+    let mut totals: Vec<(TaskKind, Duration, u32)> = Vec::new();
+    for sequence in sequences {
+        for task in &sequence.tasks {
+            let proof = &proofs[&slot(&task.key)];
+            let started = Instant::now();
+            for _ in 0..3 {
+                if let Err(rejection) = check_proof(set, &task.key, &task.expected, proof) {
+                    bail!("the proof of {} fails its check: {rejection}", task.key);
+                }
+            }
+            let time = started.elapsed() / 3;
+            match totals.iter_mut().find(|(kind, ..)| *kind == task.key.kind) {
+                Some((_, total, count)) => {
+                    *total += time;
+                    *count += 1;
+                }
+                None => totals.push((task.key.kind, time, 1)),
+            }
+        }
+    }
+    Ok(totals.into_iter().map(|(kind, total, count)| (kind, total / count)).collect())
+}
+
+/// Workers and their tokens.
+const WORKER_TOKENS: [(&str, &str); 1] = [("bench", "bench-token-0000000000000001")];
+
+async fn generator(database: &ScratchDatabase, circuits: &Arc<CircuitCache>) -> Result<Arc<Generator>> {
+    let config = AgentConfig {
+        database_url: database.url.clone(),
+        api: ApiConfig { listen: "127.0.0.1:0".parse()?, body_limit_bytes: 64 << 20 },
+        leases: LeaseConfig { duration_secs: 600, ..LeaseConfig::default() },
+        workers: WORKER_TOKENS
+            .iter()
+            .map(|(name, token)| WorkerToken { name: name.to_string(), token: token.to_string() })
+            .collect(),
+        source: SourceConfig { submitter: SUBMITTER, snapshots: Vec::new() },
+    };
+    config.check()?;
+    let store = zkpor_store::Store::open(&config.database_url).await?;
+    let clock: Clock = Arc::new(zkpor_store::now_ms);
+    Ok(Arc::new(Generator::new(store, Arc::new(config), circuits.clone(), clock)))
+}
+
+/// What one pass measured.
+struct Pass {
+    tasks: usize,
+    wall: Duration,
+    intake_per_sequence: Duration,
+    /// Per task: the lease request's and the submit request's time.
+    requests: Vec<(Duration, Duration)>,
+    /// The mean time of the agent's own check of a returned proof, from its
+    /// `zkpor_proof_check_seconds` metric.
+    check: Duration,
+    /// Over HTTP, the agent's own time to answer a lease and a result (its
+    /// `zkpor_api_request_seconds` metric): the round trips also hold the
+    /// worker's encoding and decoding, on the same cores.
+    handling: Option<(Duration, Duration)>,
+}
+
+impl Pass {
+    fn row(&self, database: Database, transport: Transport, workers: usize) -> [String; 12] {
+        let n = self.requests.len().max(1) as u32;
+        let round_trip: Duration = self.requests.iter().map(|(lease, submit)| *lease + *submit).sum::<Duration>() / n;
+        let (lease, submit) = self.handling.unwrap_or_else(|| {
+            let lease: Duration = self.requests.iter().map(|r| r.0).sum::<Duration>() / n;
+            (lease, round_trip.saturating_sub(lease))
+        });
+        let cost = (lease + submit).saturating_sub(self.check);
+        let share = self.check.as_secs_f64() / (lease + submit).as_secs_f64().max(f64::MIN_POSITIVE);
+        let (round_trip, lease, submit, check, cost, share) = if workers == 1 {
+            (ms(round_trip), ms(lease), ms(submit), ms(self.check), ms(cost), format!("{:.0}%", share * 100.0))
+        } else {
+            // Requests overlap and wait for each other: their times are not
+            // the agent's cost.
+            let dash = || "-".to_string();
+            (dash(), dash(), dash(), dash(), dash(), dash())
+        };
+        [
+            format!("{database:?}").to_lowercase(),
+            format!("{transport:?}").to_lowercase(),
+            workers.to_string(),
+            self.tasks.to_string(),
+            format!("{:.0}", self.tasks as f64 / self.wall.as_secs_f64()),
+            ms(self.intake_per_sequence),
+            round_trip,
+            lease,
+            submit,
+            check,
+            cost,
+            share,
+        ]
+    }
+}
+
+/// A fresh agent on `database` takes `sequences` in; `workers` workers
+/// (over `transport`) lease every task and return its proof from `proofs`.
+async fn dispatch_pass(
+    database: Database,
+    transport: Transport,
+    workers: usize,
+    circuits: &Arc<CircuitCache>,
+    sequences: &[NewSequence],
+    proofs: &Arc<HashMap<TaskKey, Vec<u8>>>,
+) -> Result<Pass> {
+    let scratch = database.scratch().await?;
+    let generator = generator(&scratch, circuits).await?;
+    let started = Instant::now();
+    for sequence in sequences {
+        generator.store().insert_sequence(sequence).await?;
+    }
+    let intake_per_sequence = started.elapsed() / sequences.len() as u32;
+    let tasks: usize = sequences.iter().map(|s| s.tasks.len()).sum();
+
+    let (stop, shutdown) = watch::channel(false);
+    let mut server = None;
+    let agent = match transport {
+        Transport::Direct => Agent::Direct(generator.clone()),
+        Transport::Http => {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            let url: reqwest::Url = format!("http://{}/", listener.local_addr()?).parse()?;
+            server = Some(tokio::spawn(zkpor_generator::api::serve(generator.clone(), listener, shutdown)));
+            Agent::Http(AgentClient::new(url, WORKER_TOKENS[0].1.to_string())?)
+        }
+    };
+
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let requests = Arc::new(Mutex::new(Vec::with_capacity(tasks)));
+    let started = Instant::now();
+    let running: Vec<_> = (0..workers)
+        .map(|_| {
+            let (agent, proofs, accepted, requests) =
+                (agent.clone(), proofs.clone(), accepted.clone(), requests.clone());
+            tokio::spawn(async move {
+                while accepted.load(Ordering::SeqCst) < tasks {
+                    let asked = Instant::now();
+                    let Some(grant) = agent.lease().await? else {
+                        // Everything ready is leased: wait for the others.
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                        continue;
+                    };
+                    let leased = asked.elapsed();
+                    let key = grant.spec.key;
+                    let proof = proofs.get(&slot(&key)).with_context(|| format!("no proof for {key}"))?.clone();
+                    let result = ProofResult { lease_id: grant.lease_id, proof: ProofBytes(proof), proving_ms: 0 };
+                    let asked = Instant::now();
+                    agent.submit(&key, result).await.with_context(|| format!("returning the proof of {key}"))?;
+                    requests.lock().push((leased, asked.elapsed()));
+                    accepted.fetch_add(1, Ordering::SeqCst);
+                }
+                anyhow::Ok(())
+            })
+        })
+        .collect();
+    for worker in running {
+        worker.await??;
+    }
+    let wall = started.elapsed();
+    stop.send(true)?;
+    if let Some(server) = server {
+        server.await??;
+    }
+    for sequence in sequences {
+        let status = generator.store().sequence(sequence.info.sequence).await?.map(|row| row.status);
+        ensure!(status == Some(SequenceStatus::Proven), "sequence {} not proven: {status:?}", sequence.info.sequence);
+    }
+    let metrics = generator.metrics().render(generator.store(), zkpor_store::now_ms()).await?;
+    let check = histogram_mean(&metrics, "zkpor_proof_check_seconds", "")?;
+    let handling = match transport {
+        Transport::Http => Some((
+            histogram_mean(&metrics, "zkpor_api_request_seconds", r#"route="/v1/lease""#)?,
+            histogram_mean(&metrics, "zkpor_api_request_seconds", r#"route="/v1/tasks/{id}/result""#)?,
+        )),
+        Transport::Direct => None,
+    };
+    generator.store().close().await;
+    let requests = std::mem::take(&mut *requests.lock());
+    Ok(Pass { tasks, wall, intake_per_sequence, requests, check, handling })
+}
+
+/// The mean of histogram `name` over the series whose labels contain
+/// `label` (all of them for ""), from metrics in Prometheus' text format.
+fn histogram_mean(metrics: &str, name: &str, label: &str) -> Result<Duration> {
+    let total = |suffix: &str| -> f64 {
+        let prefix = format!("{name}_{suffix}{{");
+        metrics
+            .lines()
+            .filter(|line| line.starts_with(&prefix) && line.contains(label))
+            .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    };
+    let count = total("count");
+    ensure!(count > 0.0, "the agent's metrics show no {name}{{{label}}}");
+    Ok(Duration::from_secs_f64(total("sum") / count))
+}
+
+/// The agent as a pass's workers reach it.
+#[derive(Clone)]
+enum Agent {
+    Http(AgentClient),
+    Direct(Arc<Generator>),
+}
+
+impl Agent {
+    async fn lease(&self) -> Result<Option<LeaseGrant>> {
+        Ok(match self {
+            Agent::Http(client) => client.lease().await?,
+            Agent::Direct(generator) => generator.lease(WORKER_TOKENS[0].0).await?,
+        })
+    }
+
+    async fn submit(&self, key: &TaskKey, result: ProofResult) -> Result<()> {
+        match self {
+            Agent::Http(client) => {
+                client.submit(key, &result).await?;
+            }
+            Agent::Direct(generator) => {
+                generator.submit(WORKER_TOKENS[0].0, key, result).await?;
+            }
+        }
+        Ok(())
+    }
+}
