@@ -28,10 +28,10 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// A running `zkpor agent`, killed when dropped.
-struct Agent(Child);
+/// A running `zkpor` process (an agent, a worker), killed when dropped.
+struct Running(Child);
 
-impl Drop for Agent {
+impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
@@ -43,55 +43,72 @@ fn status(config: &Path) -> String {
     String::from_utf8(output.get_output().stdout.clone()).unwrap()
 }
 
+/// Writes an agent configuration in `dir` serving on `port`, proving each
+/// `(directory, sequence)` snapshot with the tiny shape; its path.
+fn write_config(dir: &Path, port: u16, snapshots: &[(&str, u64)]) -> std::path::PathBuf {
+    let mut text = format!(
+        r#"
+database_url = "sqlite://{db}"
+[api]
+listen = "127.0.0.1:{port}"
+[leases]
+duration_secs = 10
+reap_interval_secs = 1
+[[workers]]
+name = "rig"
+token = "{TOKEN}"
+[source]
+submitter = "0x00000000000000000000000000000000000000aa"
+"#,
+        db = dir.join("agent.sqlite").display()
+    );
+    for (path, sequence) in snapshots {
+        text += &format!(
+            "[[source.snapshots]]\npath = \"{path}\"\nsequence = {sequence}\nshape = \"tiny\"\nseed = {sequence}\n"
+        );
+    }
+    let config = dir.join("agent.toml");
+    std::fs::write(&config, text).unwrap();
+    config
+}
+
+/// Starts `zkpor agent --config <config>` and waits until it listens on
+/// `port`.
+fn start_agent(config: &Path, port: u16) -> Running {
+    let agent = Running(
+        Process::new(cargo_bin("zkpor"))
+            .args(["agent", "--config"])
+            .arg(config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the agent did not start listening");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    agent
+}
+
+/// The words of `report`'s line that starts with `first`, if any.
+fn row(report: &str, first: &str) -> Option<Vec<String>> {
+    report
+        .lines()
+        .map(|l| l.split_whitespace().map(String::from).collect::<Vec<_>>())
+        .find(|w| w.first().is_some_and(|w| w == first))
+}
+
 #[test]
 fn an_agent_and_a_prover_process_prove_sequences_online_and_offline() {
     let dir = tempfile::tempdir().unwrap();
     write_snapshot(&dir.path().join("first"), 6);
     write_snapshot(&dir.path().join("second"), 2);
     let port = free_port();
-    let config = dir.path().join("agent.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"
-database_url = "sqlite://{db}"
-[api]
-listen = "127.0.0.1:{port}"
-[[workers]]
-name = "rig"
-token = "{TOKEN}"
-[source]
-submitter = "0x00000000000000000000000000000000000000aa"
-[[source.snapshots]]
-path = "first"
-sequence = 1
-shape = "tiny"
-seed = 1
-[[source.snapshots]]
-path = "second"
-sequence = 2
-shape = "tiny"
-seed = 2
-"#,
-            db = dir.path().join("agent.sqlite").display()
-        ),
-    )
-    .unwrap();
-    let agent = Agent(
-        Process::new(cargo_bin("zkpor"))
-            .args(["agent", "--config"])
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let config = write_config(dir.path(), port, &[("first", 1), ("second", 2)]);
+    let agent = start_agent(&config, port);
     let url = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the agent did not start listening");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 
     // A wrong token is refused outright.
     zkpor()
@@ -137,17 +154,46 @@ seed = 2
         .success()
         .stderr(contains("worker done: 7 accepted, 0 rejected"));
     let report = status(&config);
-    assert!(
-        report.lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["1", "b4-a2-k2-l1", "6", "proven"]),
-        "{report}"
-    );
-    assert!(
-        report.lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["2", "b4-a2-k2-l1", "2", "proven"]),
-        "{report}"
-    );
-    assert!(report.lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["offline", "1", "0", "0"]), "{report}");
-    assert!(report.lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["rig", "7", "0", "0"]), "{report}");
+    assert_eq!(row(&report, "1").unwrap(), ["1", "b4-a2-k2-l1", "6", "proven"], "{report}");
+    assert_eq!(row(&report, "2").unwrap(), ["2", "b4-a2-k2-l1", "2", "proven"], "{report}");
+    assert_eq!(row(&report, "offline").unwrap(), ["offline", "1", "0", "0"], "{report}");
+    assert_eq!(row(&report, "rig").unwrap(), ["rig", "7", "0", "0"], "{report}");
     drop(agent);
+}
+
+#[test]
+fn an_agent_killed_mid_sequence_resumes_without_losing_or_redoing_a_proof() {
+    let dir = tempfile::tempdir().unwrap();
+    write_snapshot(&dir.path().join("snapshot"), 6);
+    let port = free_port();
+    let config = write_config(dir.path(), port, &[("snapshot", 1)]);
+    let agent = start_agent(&config, port);
+    let mut prover = Running(
+        Process::new(cargo_bin("zkpor"))
+            .args(["prover", "--agent", &format!("http://127.0.0.1:{port}"), "--idle-wait", "1"])
+            .env("ZKPOR_WORKER_TOKEN", TOKEN)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let accepted = |config: &Path| row(&status(config), "rig").map_or(0, |words| words[1].parse::<u32>().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while accepted(&config) < 2 {
+        assert!(Instant::now() < deadline, "the two batches were not proven");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // SIGKILL while the worker proves the node, then start again.
+    drop(agent);
+    let _agent = start_agent(&config, port);
+    while row(&status(&config), "1").is_none_or(|words| words[3] != "proven") {
+        assert!(Instant::now() < deadline, "the sequence was not proven after the restart");
+        assert!(prover.0.try_wait().unwrap().is_none(), "the worker gave up");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Each of the 4 tasks proven and accepted once: nothing lost, nothing redone.
+    assert_eq!(row(&status(&config), "rig").unwrap()[1..4], ["4", "0", "0"]);
+    let _ = prover.0.kill();
 }
 
 #[test]

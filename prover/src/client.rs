@@ -40,6 +40,18 @@ pub enum ClientError {
     Transport(#[from] reqwest::Error),
 }
 
+impl ClientError {
+    /// Whether asking again later may succeed: the agent unreachable (being
+    /// restarted, the network down) or failing on its side.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ClientError::Transport(_) => true,
+            ClientError::Status { status, .. } => status.is_server_error(),
+            _ => false,
+        }
+    }
+}
+
 /// A client of one agent's worker API.
 #[derive(Clone, Debug)]
 pub struct AgentClient {

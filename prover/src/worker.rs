@@ -96,14 +96,23 @@ async fn prove_one(client: &AgentClient, circuits: &Arc<CircuitCache>, grant: Le
             prove_task(&circuits, &spec).map(|proof| (proof, started.elapsed().as_millis() as i64))
         })
         .await;
-        heartbeats.abort();
+        let proved = match proved {
+            Ok(proved) => proved.map_err(|error| format!("{error:#}")),
+            Err(panic) => Err(format!("the prover panicked: {panic}")),
+        };
         let (proof, proving_ms) = match proved {
-            Ok(Ok(proved)) => proved,
-            Ok(Err(error)) => return report(client, &grant, &format!("{error:#}"), summary).await,
-            Err(panic) => return report(client, &grant, &format!("the prover panicked: {panic}"), summary).await,
+            Ok(proved) => proved,
+            Err(error) => {
+                heartbeats.abort();
+                return report(client, &grant, &error, summary).await;
+            }
         };
         let result = ProofResult { lease_id: grant.lease_id.clone(), proof: ProofBytes(proof), proving_ms };
-        match client.submit(&key, &result).await {
+        // Heartbeats go on while the proof is being returned, so that an
+        // agent back from a restart still finds the lease held.
+        let returned = submit_until_answered(client, &grant, &result).await;
+        heartbeats.abort();
+        match returned {
             Ok(ack) => {
                 info!(proving_ms, ready = ack.ready.len(), "proof accepted");
                 summary.accepted += 1;
@@ -124,6 +133,28 @@ async fn prove_one(client: &AgentClient, circuits: &Arc<CircuitCache>, grant: Le
     }
     .instrument(span)
     .await
+}
+
+/// Returns `result`, asking again while the agent is unreachable or failing
+/// on its side, for as long as a lease lasts.
+async fn submit_until_answered(
+    client: &AgentClient,
+    grant: &LeaseGrant,
+    result: &ProofResult,
+) -> Result<zkpor_tasks::protocol::ResultAck, ClientError> {
+    let lease = Duration::from_millis((grant.heartbeat_ms * 3).max(1000) as u64);
+    let give_up = Instant::now() + lease;
+    let mut backoff = Duration::from_millis(250);
+    loop {
+        match client.submit(&grant.spec.key, result).await {
+            Err(error) if error.is_transient() && Instant::now() + backoff < give_up => {
+                warn!(%error, retry_in = ?backoff, "returning the proof failed; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+            answered => return answered,
+        }
+    }
 }
 
 async fn report(client: &AgentClient, grant: &LeaseGrant, error: &str, summary: &mut WorkerSummary) {
