@@ -86,6 +86,44 @@ impl std::fmt::Display for SequenceStatus {
     }
 }
 
+/// Where a prover's commit in one round stands (the contract's
+/// `CommitState`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommitState {
+    /// No commit.
+    None,
+    /// Committed, waiting for its reveal.
+    Committed,
+    /// Revealed and valid; reward not claimed yet.
+    Valid,
+    /// Revealed and invalid: slashed.
+    Invalid,
+    /// Valid and paid.
+    Rewarded,
+    /// Never revealed in a round that failed: slashed.
+    Slashed,
+    /// Never revealed in a round another prover won: released.
+    Released,
+}
+
+impl TryFrom<u8> for CommitState {
+    type Error = anyhow::Error;
+
+    fn try_from(value: u8) -> anyhow::Result<Self> {
+        Ok(match value {
+            0 => CommitState::None,
+            1 => CommitState::Committed,
+            2 => CommitState::Valid,
+            3 => CommitState::Invalid,
+            4 => CommitState::Rewarded,
+            5 => CommitState::Slashed,
+            6 => CommitState::Released,
+            other => anyhow::bail!("unknown commit state {other}"),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

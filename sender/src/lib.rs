@@ -10,9 +10,13 @@
 //! 2. commit transactions under watch, until they are mined and T1 is over;
 //! 3. reveal messages, to submit and watch.
 //!
-//! Built so far: the caches. The drainers, the transaction handling and the
-//! manager that feeds them are still to come (issue 6).
+//! Built so far: the caches ([`cache`]) and the rules that decide each
+//! sequence's next step from the chain's view of it ([`plan`]). The
+//! drainers, the transaction handling and the manager that feeds them are
+//! still to come (issue 6).
 
 pub mod cache;
+pub mod plan;
 
 pub use cache::{Duplicate, PriorityCache, Sequenced};
+pub use plan::{Finished, OnChain, OurCommit, Step, next_step};
