@@ -39,6 +39,21 @@ pub fn from_evm_address(address: EvmAddress) -> Address {
     Address(address.0.0)
 }
 
+/// `TryFrom<u8>` for an enum that mirrors a Solidity enum: the variants in
+/// the contract's declaration order.
+macro_rules! solidity_enum {
+    ($name:ident, $what:literal, [$($variant:ident),+]) => {
+        impl TryFrom<u8> for $name {
+            type Error = anyhow::Error;
+
+            fn try_from(value: u8) -> anyhow::Result<Self> {
+                const VARIANTS: &[$name] = &[$($name::$variant),+];
+                VARIANTS.get(usize::from(value)).copied().ok_or_else(|| anyhow::anyhow!("unknown {} {value}", $what))
+            }
+        }
+    };
+}
+
 /// Where a sequence stands (the contract's `Status`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -57,21 +72,7 @@ pub enum SequenceStatus {
     Expired,
 }
 
-impl TryFrom<u8> for SequenceStatus {
-    type Error = anyhow::Error;
-
-    fn try_from(value: u8) -> anyhow::Result<Self> {
-        Ok(match value {
-            0 => SequenceStatus::None,
-            1 => SequenceStatus::Posted,
-            2 => SequenceStatus::Committing,
-            3 => SequenceStatus::Revealing,
-            4 => SequenceStatus::Verified,
-            5 => SequenceStatus::Expired,
-            other => anyhow::bail!("unknown sequence status {other}"),
-        })
-    }
-}
+solidity_enum!(SequenceStatus, "sequence status", [None, Posted, Committing, Revealing, Verified, Expired]);
 
 impl std::fmt::Display for SequenceStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -107,22 +108,7 @@ pub enum CommitState {
     Released,
 }
 
-impl TryFrom<u8> for CommitState {
-    type Error = anyhow::Error;
-
-    fn try_from(value: u8) -> anyhow::Result<Self> {
-        Ok(match value {
-            0 => CommitState::None,
-            1 => CommitState::Committed,
-            2 => CommitState::Valid,
-            3 => CommitState::Invalid,
-            4 => CommitState::Rewarded,
-            5 => CommitState::Slashed,
-            6 => CommitState::Released,
-            other => anyhow::bail!("unknown commit state {other}"),
-        })
-    }
-}
+solidity_enum!(CommitState, "commit state", [None, Committed, Valid, Invalid, Rewarded, Slashed, Released]);
 
 #[cfg(test)]
 mod tests {
@@ -137,5 +123,14 @@ mod tests {
         assert!(b256_to_hash(B256::repeat_byte(0xff)).is_err(), "words >= p are refused");
         let address: Address = "0x00000000000000000000000000000000000000aa".parse().unwrap();
         assert_eq!(from_evm_address(to_evm_address(address)), address);
+    }
+
+    #[test]
+    fn enums_decode_in_the_contracts_order() {
+        assert_eq!(SequenceStatus::try_from(5).unwrap(), SequenceStatus::Expired);
+        assert!(SequenceStatus::try_from(6).unwrap_err().to_string().contains("unknown sequence status 6"));
+        assert_eq!(CommitState::try_from(1).unwrap(), CommitState::Committed);
+        assert_eq!(CommitState::try_from(6).unwrap(), CommitState::Released);
+        assert!(CommitState::try_from(7).is_err());
     }
 }
