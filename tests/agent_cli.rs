@@ -200,36 +200,15 @@ fn an_agent_killed_mid_sequence_resumes_without_losing_or_redoing_a_proof() {
 fn a_bad_configuration_is_refused_with_its_key() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("agent.toml");
-    std::fs::write(
-        &config,
-        "[source]\nsubmitter = \"0x00000000000000000000000000000000000000aa\"\n[leases]\nmax_failures = 0\n",
-    )
-    .unwrap();
-    zkpor()
-        .args(["agent", "--config"])
-        .arg(&config)
-        .arg("status")
-        .assert()
-        .failure()
-        .stderr(contains("leases.max_failures"));
-    zkpor()
-        .args(["agent", "--config"])
-        .arg(dir.path().join("missing.toml"))
-        .assert()
-        .failure()
-        .stderr(contains("no configuration file at"));
-    std::fs::write(
-        &config,
-        "database_url = \"mysql://x\"\n[source]\nsubmitter = \"0x00000000000000000000000000000000000000aa\"\n",
-    )
-    .unwrap();
-    zkpor()
-        .args(["agent", "--config"])
-        .arg(&config)
-        .arg("status")
-        .assert()
-        .failure()
-        .stderr(contains("is not a database URL"));
+    let refused = |config: &Path, message: &str| {
+        zkpor().args(["agent", "--config"]).arg(config).arg("status").assert().failure().stderr(contains(message));
+    };
+    let submitter = "[source]\nsubmitter = \"0x00000000000000000000000000000000000000aa\"\n";
+    std::fs::write(&config, format!("{submitter}[leases]\nmax_failures = 0\n")).unwrap();
+    refused(&config, "leases.max_failures");
+    refused(&dir.path().join("missing.toml"), "no configuration file at");
+    std::fs::write(&config, format!("database_url = \"mysql://x\"\n{submitter}")).unwrap();
+    refused(&config, "is not a database URL");
     zkpor().args(["prover"]).assert().failure().stderr(contains("--agent URL is required"));
 }
 

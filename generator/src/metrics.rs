@@ -57,7 +57,7 @@ struct StatusLabel {
     status: String,
 }
 
-fn check_histogram() -> Histogram {
+fn short_histogram() -> Histogram {
     // 0.5 ms to about 2 s.
     Histogram::new(exponential_buckets(0.0005, 2.0, 13))
 }
@@ -98,8 +98,8 @@ impl Metrics {
             rejected: Family::default(),
             failures: Family::default(),
             proving: Family::new_with_constructor(proving_histogram),
-            checks: Family::new_with_constructor(check_histogram),
-            requests: Family::new_with_constructor(check_histogram),
+            checks: Family::new_with_constructor(short_histogram),
+            requests: Family::new_with_constructor(short_histogram),
             tasks: Family::default(),
             sequences: Family::default(),
             leases: Gauge::default(),

@@ -16,7 +16,7 @@
 //!    from the agent's metrics; a pass with many workers gives the
 //!    throughput. Workers and agent share this machine's cores.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -209,11 +209,17 @@ async fn precompute(circuits: &Arc<CircuitCache>, sequences: &[NewSequence]) -> 
         let result = ProofResult { lease_id: grant.lease_id, proof: ProofBytes(proof), proving_ms: 0 };
         generator.submit(worker, &key, result).await.with_context(|| format!("task {key}"))?;
     }
+    ensure_proven(generator.store(), sequences).await?;
+    Ok(proofs)
+}
+
+/// Fails unless every one of `sequences` is proven in `store`.
+async fn ensure_proven(store: &zkpor_store::Store, sequences: &[NewSequence]) -> Result<()> {
     for sequence in sequences {
-        let status = generator.store().sequence(sequence.info.sequence).await?.map(|row| row.status);
+        let status = store.sequence(sequence.info.sequence).await?.map(|row| row.status);
         ensure!(status == Some(SequenceStatus::Proven), "sequence {} not proven: {status:?}", sequence.info.sequence);
     }
-    Ok(proofs)
+    Ok(())
 }
 
 /// Proves one task; the statement proof, the same for every sequence, once.
@@ -240,7 +246,7 @@ fn time_checks(
     sequences: &[NewSequence],
     proofs: &HashMap<TaskKey, Vec<u8>>,
 ) -> Result<Vec<(TaskKind, Duration)>> {
-    let mut totals: Vec<(TaskKind, Duration, u32)> = Vec::new();
+    let mut totals: BTreeMap<TaskKind, (Duration, u32)> = BTreeMap::new();
     for sequence in sequences {
         for task in &sequence.tasks {
             let proof = &proofs[&slot(&task.key)];
@@ -250,17 +256,12 @@ fn time_checks(
                     bail!("the proof of {} fails its check: {rejection}", task.key);
                 }
             }
-            let time = started.elapsed() / 3;
-            match totals.iter_mut().find(|(kind, ..)| *kind == task.key.kind) {
-                Some((_, total, count)) => {
-                    *total += time;
-                    *count += 1;
-                }
-                None => totals.push((task.key.kind, time, 1)),
-            }
+            let (total, count) = totals.entry(task.key.kind).or_default();
+            *total += started.elapsed() / 3;
+            *count += 1;
         }
     }
-    Ok(totals.into_iter().map(|(kind, total, count)| (kind, total / count)).collect())
+    Ok(totals.into_iter().map(|(kind, (total, count))| (kind, total / count)).collect())
 }
 
 /// Workers and their tokens.
@@ -401,10 +402,7 @@ async fn dispatch_pass(
     if let Some(server) = server {
         server.await??;
     }
-    for sequence in sequences {
-        let status = generator.store().sequence(sequence.info.sequence).await?.map(|row| row.status);
-        ensure!(status == Some(SequenceStatus::Proven), "sequence {} not proven: {status:?}", sequence.info.sequence);
-    }
+    ensure_proven(generator.store(), sequences).await?;
     let metrics = generator.metrics().render(generator.store(), zkpor_store::now_ms()).await?;
     let check = histogram_mean(&metrics, "zkpor_proof_check_seconds", "")?;
     let handling = match transport {

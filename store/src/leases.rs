@@ -305,14 +305,17 @@ impl Store {
         } else {
             Vec::new()
         };
+        // Each distinct proof read once, then placed where the circuit takes
+        // it (an empty subtree's proof may be taken several times).
+        let distinct: Vec<String> = graph.dependencies(key).iter().map(ToString::to_string).collect();
         let wanted: Vec<String> = graph.inputs(key).iter().map(ToString::to_string).collect();
         let mut inputs = Vec::with_capacity(wanted.len());
-        if !wanted.is_empty() {
-            let placeholders: Vec<String> = (1..=wanted.len()).map(|i| format!("${i}")).collect();
+        if !distinct.is_empty() {
+            let placeholders: Vec<String> = (1..=distinct.len()).map(|i| format!("${i}")).collect();
             let query = format!("SELECT task, proof FROM proofs WHERE task IN ({})", placeholders.join(", "));
             let query = self.sql(&query);
             let mut rows = sqlx::query(&query);
-            for input in &wanted {
+            for input in &distinct {
                 rows = rows.bind(input);
             }
             let mut found: HashMap<String, Vec<u8>> = HashMap::new();
