@@ -10,6 +10,10 @@
 //!   checked proof, failing it, and taking back leases that expired; each a
 //!   single transaction, safe with several processes on one PostgreSQL
 //!   database (`FOR UPDATE SKIP LOCKED`);
+//! - [`submissions`]: proven sequences on their way on chain, and where
+//!   each stands on our side;
+//! - [`transactions`]: the sender's transactions, recorded before they are
+//!   broadcast, with every replacement;
 //! - [`views`]: what status commands and metrics read;
 //! - [`scratch`]: throwaway SQLite and PostgreSQL databases for tests.
 //!
@@ -19,6 +23,8 @@
 pub mod leases;
 pub mod scratch;
 pub mod sequences;
+pub mod submissions;
+pub mod transactions;
 pub mod views;
 
 mod error;
@@ -34,6 +40,8 @@ use tracing::info;
 pub use error::StoreError;
 pub use leases::{Completed, Completion, Failed, FailureKind, Lease, LeaseError, LeasedTask, ReapedTask};
 pub use sequences::{NewSequence, NewTask, SequenceInfo, SequenceRow, SequenceStatus};
+pub use submissions::{StateChange, Submission, SubmissionState};
+pub use transactions::{NewTx, TxAttempt, TxCount, TxOutcome, TxPurpose, TxRecord, TxStatus};
 
 /// Result of store operations.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -4,55 +4,12 @@
 
 use std::collections::HashSet;
 
-use zkpor_circuits::Shape;
-use zkpor_circuits::encoding::{Address, HashHex};
-use zkpor_circuits::layout::TreeLayout;
 use zkpor_store::scratch::ScratchDatabase;
-use zkpor_store::{Completion, FailureKind, LeaseError, NewSequence, NewTask, SequenceInfo, SequenceStatus, Store};
-use zkpor_tasks::{TaskGraph, TaskKey, TaskKind};
+use zkpor_store::{FailureKind, LeaseError, SequenceStatus};
+use zkpor_tasks::{TaskKey, TaskKind};
 
-const MINUTE: i64 = 60_000;
-
-/// A tiny-shape sequence of `accounts` accounts (the store neither proves
-/// nor checks, so the inputs are placeholders).
-fn sequence(number: u64, accounts: usize) -> NewSequence {
-    let shape = Shape::TINY;
-    let graph = TaskGraph::new(number, TreeLayout::new(shape, accounts));
-    let tasks = NewTask::all_of(&graph, |key| Ok::<_, ()>(vec![key.index as u64])).unwrap();
-    NewSequence {
-        info: SequenceInfo {
-            sequence: number,
-            shape,
-            source: "test".into(),
-            submitter: Address([1; 20]),
-            prices: vec![3, 5],
-            account_count: accounts as u64,
-            root: HashHex(Default::default()),
-            digest: HashHex(Default::default()),
-        },
-        batches: vec![Vec::new(); graph.layout().batches()],
-        tasks,
-    }
-}
-
-fn completion(lease: &zkpor_store::Lease) -> Completion {
-    Completion {
-        key: lease.key,
-        lease_id: lease.lease_id.clone(),
-        holder: lease.holder.clone(),
-        proof: lease.key.to_string().into_bytes(),
-        proving_ms: 5,
-    }
-}
-
-async fn each_database(test: impl AsyncFn(Store)) {
-    for db in ScratchDatabase::both().await.unwrap() {
-        let store = db.open().await.unwrap();
-        eprintln!("on {:?}", db.dialect());
-        test(store.clone()).await;
-        store.close().await;
-    }
-}
+mod common;
+use common::{MINUTE, completion, each_database, sequence};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_sequence_is_proven_task_by_task_in_dependency_order() {
