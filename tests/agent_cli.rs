@@ -4,44 +4,12 @@
 //! wrong token or a bad configuration get.
 
 use std::path::Path;
-use std::process::{Child, Command as Process, Stdio};
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
-use assert_cmd::cargo::cargo_bin;
 use predicates::str::contains;
 
-const TOKEN: &str = "worker-token-for-tests";
-
-fn zkpor() -> Command {
-    Command::cargo_bin("zkpor").unwrap()
-}
-
-fn write_snapshot(dir: &Path, users: usize) {
-    std::fs::create_dir_all(dir).unwrap();
-    std::fs::write(dir.join("assets.csv"), "symbol,decimals,price_usd\nBTC,8,91234.56\nUSDT,6,1\n").unwrap();
-    let rows: String = (0..users).map(|i| format!("user{i},0.{:08},{}\n", 500 + i, 10 + i)).collect();
-    std::fs::write(dir.join("balances.csv"), format!("id,BTC,USDT\n{rows}")).unwrap();
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// A running `zkpor` process (an agent, a worker), killed when dropped.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn status(config: &Path) -> String {
-    let output = zkpor().args(["agent", "--config"]).arg(config).arg("status").assert().success();
-    String::from_utf8(output.get_output().stdout.clone()).unwrap()
-}
+mod common;
+use common::{TOKEN, free_port, row, start_agent, start_prover, status, write_snapshot, zkpor};
 
 /// Writes an agent configuration in `dir` serving on `port`, proving each
 /// `(directory, sequence)` snapshot with the tiny shape; its path.
@@ -70,34 +38,6 @@ submitter = "0x00000000000000000000000000000000000000aa"
     let config = dir.join("agent.toml");
     std::fs::write(&config, text).unwrap();
     config
-}
-
-/// Starts `zkpor agent --config <config>` and waits until it listens on
-/// `port`.
-fn start_agent(config: &Path, port: u16) -> Running {
-    let agent = Running(
-        Process::new(cargo_bin("zkpor"))
-            .args(["agent", "--config"])
-            .arg(config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the agent did not start listening");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    agent
-}
-
-/// The words of `report`'s line that starts with `first`, if any.
-fn row(report: &str, first: &str) -> Option<Vec<String>> {
-    report
-        .lines()
-        .map(|l| l.split_whitespace().map(String::from).collect::<Vec<_>>())
-        .find(|w| w.first().is_some_and(|w| w == first))
 }
 
 #[test]
@@ -168,15 +108,7 @@ fn an_agent_killed_mid_sequence_resumes_without_losing_or_redoing_a_proof() {
     let port = free_port();
     let config = write_config(dir.path(), port, &[("snapshot", 1)]);
     let agent = start_agent(&config, port);
-    let mut prover = Running(
-        Process::new(cargo_bin("zkpor"))
-            .args(["prover", "--agent", &format!("http://127.0.0.1:{port}"), "--idle-wait", "1"])
-            .env("ZKPOR_WORKER_TOKEN", TOKEN)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let mut prover = start_prover(port);
     let accepted = |config: &Path| row(&status(config), "rig").map_or(0, |words| words[1].parse::<u32>().unwrap());
     let deadline = Instant::now() + Duration::from_secs(300);
     while accepted(&config) < 2 {

@@ -16,13 +16,13 @@ pub fn anvil_binary() -> Result<PathBuf> {
     }
     let modules = Path::new(env!("CARGO_MANIFEST_DIR")).join("../contracts/node_modules/@foundry-rs");
     let entries = std::fs::read_dir(&modules)
-        .with_context(|| format!("{} is missing: run 'npm ci' in contracts/", modules.display()))?;
+        .with_context(|| format!("{} is missing: run 'npm install --prefix contracts'", modules.display()))?;
     entries
         .filter_map(|entry| entry.ok())
         .filter(|entry| entry.file_name().to_string_lossy().starts_with("anvil-"))
         .map(|entry| entry.path().join("bin/anvil"))
         .find(|path| path.is_file())
-        .with_context(|| format!("no anvil binary under {}: run 'npm ci' in contracts/", modules.display()))
+        .with_context(|| format!("no anvil binary under {}: run 'npm install --prefix contracts'", modules.display()))
 }
 
 /// Starts anvil on a free port (it stops when the instance is dropped).

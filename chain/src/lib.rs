@@ -4,6 +4,8 @@
 //!   from the checked-in artifact `contracts/artifacts/LiabilityRegistry.json`
 //!   (so a Rust build never needs npm), and conversions between its types and
 //!   zkpor's;
+//! - [`config`]: how an agent talks to the chain (`[chain]` of its
+//!   configuration);
 //! - [`deploy`]: deploying the registry;
 //! - [`verifier`]: the generated plonky2 verifiers: shipped bytecode,
 //!   deployment, checking a proof as an `eth_call`;
@@ -12,6 +14,7 @@
 //!   tests and development.
 
 pub mod anvil;
+pub mod config;
 pub mod deploy;
 pub mod registry;
 pub mod statement;

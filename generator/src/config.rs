@@ -11,6 +11,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 use zkpor_circuits::Shape;
+use zkpor_chain::config::ChainConfig;
 use zkpor_circuits::encoding::Address;
 
 /// Everything `zkpor agent` reads.
@@ -31,6 +32,10 @@ pub struct AgentConfig {
     pub workers: Vec<WorkerToken>,
     /// Where sequences come from.
     pub source: SourceConfig,
+    /// The chain to submit proofs to; without it the agent proves and
+    /// stores final proofs but submits nothing.
+    #[serde(default)]
+    pub chain: Option<ChainConfig>,
 }
 
 /// The HTTP API for prover workers.
@@ -174,6 +179,9 @@ impl AgentConfig {
             if snapshot.path.is_relative() {
                 snapshot.path = base.join(&snapshot.path);
             }
+        }
+        if let Some(chain) = &mut config.chain {
+            chain.check(base)?;
         }
         config.check()?;
         Ok(config)

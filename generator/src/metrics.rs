@@ -5,6 +5,8 @@
 //! | `zkpor_tasks` | gauge: tasks by kind and status (queue depths) | `kind`, `status` |
 //! | `zkpor_leases_in_flight` | gauge | |
 //! | `zkpor_sequences` | gauge: sequences by status | `status` |
+//! | `zkpor_submissions` | gauge: proven sequences by state on chain (`proof_ready`, `committing`, `committed`, `revealing`, `verified`, `rewarded`, `verified_by_others`, `waiting`, `failed`) | `state` |
+//! | `zkpor_chain_transactions` | gauge: the sender's transactions by purpose and status | `purpose`, `status` |
 //! | `zkpor_seconds_since_last_accepted_proof` | gauge (absent before the first) | |
 //! | `zkpor_proofs_accepted` | counter, since start | `worker` |
 //! | `zkpor_proofs_rejected` | counter, since start | `worker` |
@@ -53,6 +55,17 @@ struct QueueLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabel {
+    state: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TransactionLabel {
+    purpose: String,
+    status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StatusLabel {
     status: String,
 }
@@ -78,6 +91,8 @@ pub struct Metrics {
     requests: Family<RouteLabel, Histogram, fn() -> Histogram>,
     tasks: Family<QueueLabel, Gauge>,
     sequences: Family<StatusLabel, Gauge>,
+    submissions: Family<StateLabel, Gauge>,
+    transactions: Family<TransactionLabel, Gauge>,
     leases: Gauge,
     since_last_proof: Gauge<f64, AtomicU64>,
     since_last_proof_registered: AtomicBool,
@@ -102,6 +117,8 @@ impl Metrics {
             requests: Family::new_with_constructor(short_histogram),
             tasks: Family::default(),
             sequences: Family::default(),
+            submissions: Family::default(),
+            transactions: Family::default(),
             leases: Gauge::default(),
             since_last_proof: Gauge::default(),
             since_last_proof_registered: AtomicBool::new(false),
@@ -129,6 +146,12 @@ impl Metrics {
             registry.register("tasks", "Tasks by kind and status", metrics.tasks.clone());
             registry.register("sequences", "Sequences by status", metrics.sequences.clone());
             registry.register("leases_in_flight", "Tasks leased now", metrics.leases.clone());
+            registry.register("submissions", "Proven sequences by state on chain", metrics.submissions.clone());
+            registry.register(
+                "chain_transactions",
+                "The sender's transactions by purpose and status",
+                metrics.transactions.clone(),
+            );
         }
         metrics
     }
@@ -175,6 +198,15 @@ impl Metrics {
         self.sequences.clear();
         for sequence in store.sequences().await? {
             self.sequences.get_or_create(&StatusLabel { status: sequence.status.to_string() }).inc();
+        }
+        self.submissions.clear();
+        for submission in store.submissions().await? {
+            self.submissions.get_or_create(&StateLabel { state: submission.state.to_string() }).inc();
+        }
+        self.transactions.clear();
+        for count in store.transaction_counts().await? {
+            let label = TransactionLabel { purpose: count.purpose, status: count.status };
+            self.transactions.get_or_create(&label).set(count.count as i64);
         }
         let last = store.last_accepted_ms().await?;
         let mut registry = self.registry.lock();

@@ -2,7 +2,7 @@
 //! duplicates, that wakes the task draining it.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use parking_lot::Mutex;
 use thiserror::Error;
@@ -32,6 +32,7 @@ pub struct PriorityCache<T> {
     name: &'static str,
     messages: Mutex<BTreeMap<u64, T>>,
     changed: Notify,
+    pushes: AtomicU64,
     closed: AtomicBool,
 }
 
@@ -42,6 +43,7 @@ impl<T: Sequenced> PriorityCache<T> {
             name,
             messages: Mutex::new(BTreeMap::new()),
             changed: Notify::new(),
+            pushes: AtomicU64::new(0),
             closed: AtomicBool::new(false),
         }
     }
@@ -61,6 +63,7 @@ impl<T: Sequenced> PriorityCache<T> {
             }
             messages.insert(sequence, message);
         }
+        self.pushes.fetch_add(1, Ordering::SeqCst);
         self.changed.notify_waiters();
         Ok(())
     }
@@ -109,6 +112,27 @@ impl<T: Sequenced> PriorityCache<T> {
             }
             if let Some(message) = self.pop() {
                 return Some(message);
+            }
+            changed.await;
+        }
+    }
+
+    /// How many messages were pushed so far: a mark for
+    /// [`pushed_since`](Self::pushed_since).
+    pub fn pushes(&self) -> u64 {
+        self.pushes.load(Ordering::SeqCst)
+    }
+
+    /// Waits until a message was pushed after [`pushes`](Self::pushes)
+    /// returned `mark`, or the cache is closed: how a drainer that keeps
+    /// messages in the cache while they wait sleeps between passes.
+    pub async fn pushed_since(&self, mark: u64) {
+        loop {
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            if self.closed.load(Ordering::SeqCst) || self.pushes() != mark {
+                return;
             }
             changed.await;
         }
@@ -180,6 +204,24 @@ mod tests {
         cache.close();
         let (first, second) = tokio::time::timeout(Duration::from_secs(5), drainer).await.unwrap().unwrap();
         assert_eq!((first, second), (Some(Message(9, "tx")), None));
+    }
+
+    #[tokio::test]
+    async fn a_drainer_keeping_messages_sleeps_until_the_next_push() {
+        let cache = Arc::new(PriorityCache::new("watch"));
+        cache.push(Message(1, "kept")).unwrap();
+        let mark = cache.pushes();
+        let waiter = tokio::spawn({
+            let cache = cache.clone();
+            async move { cache.pushed_since(mark).await }
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!waiter.is_finished(), "nothing new was pushed");
+        cache.push(Message(2, "new")).unwrap();
+        tokio::time::timeout(Duration::from_secs(5), waiter).await.unwrap().unwrap();
+        // A push before the wait began is not missed.
+        cache.push(Message(3, "early")).unwrap();
+        tokio::time::timeout(Duration::from_secs(5), cache.pushed_since(mark)).await.unwrap();
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -62,7 +62,7 @@ pub enum Step {
     /// T2 ended without a valid proof: settle the round, which opens a
     /// fresh one.
     Settle,
-    /// Our valid proof's share of the reward awaits claiming.
+    /// Our valid proof's share of the reward awaits claiming (T2 is over).
     ClaimReward,
     /// Nothing more to do.
     Finished(Finished),
@@ -94,7 +94,9 @@ pub fn next_step(chain: &OnChain, our_hash: B256, commit_margin: u64) -> Step {
     match chain.status {
         SequenceStatus::None => Step::Finished(Finished::NotPosted),
         SequenceStatus::Verified => match ours.map(|commit| commit.state) {
-            Some(CommitState::Valid) => Step::ClaimReward,
+            // The reward is final once T2 is over.
+            Some(CommitState::Valid) if chain.block >= chain.reveal_end => Step::ClaimReward,
+            Some(CommitState::Valid) => Step::WaitForRound { until: chain.reveal_end },
             Some(CommitState::Rewarded) => Step::Finished(Finished::Rewarded),
             _ => Step::Finished(Finished::VerifiedByOthers),
         },
@@ -171,6 +173,11 @@ mod tests {
         assert_eq!(next_step(&view(130, SequenceStatus::Expired, None), OURS, 3), Step::Settle);
         let valid = Some((OURS, CommitState::Valid));
         assert_eq!(next_step(&view(130, SequenceStatus::Verified, valid), OURS, 3), Step::ClaimReward);
+        assert_eq!(
+            next_step(&view(115, SequenceStatus::Verified, valid), OURS, 3),
+            Step::WaitForRound { until: 120 },
+            "the reward is claimed once T2 is over"
+        );
         let paid = Some((OURS, CommitState::Rewarded));
         assert_eq!(next_step(&view(130, SequenceStatus::Verified, paid), OURS, 3), Step::Finished(Finished::Rewarded));
         assert_eq!(

@@ -277,6 +277,7 @@ async fn generator(database: &ScratchDatabase, circuits: &Arc<CircuitCache>) -> 
             .map(|(name, token)| WorkerToken { name: name.to_string(), token: token.to_string() })
             .collect(),
         source: SourceConfig { submitter: SUBMITTER, snapshots: Vec::new() },
+        chain: None,
     };
     config.check()?;
     let store = zkpor_store::Store::open(&config.database_url).await?;

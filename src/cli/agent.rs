@@ -12,6 +12,7 @@ use tokio::sync::watch;
 use tracing::info;
 use zkpor_generator::intake::LocalSnapshots;
 use zkpor_generator::{AgentConfig, Generator};
+use zkpor_manager::Manager;
 use zkpor_store::Store;
 use zkpor_tasks::protocol::ProofFile;
 use zkpor_tasks::{CircuitCache, TaskKey};
@@ -61,9 +62,10 @@ pub fn run(args: AgentArgs) -> Result<ExitCode> {
             .await
             .with_context(|| format!("the database of {}", args.config.display()))?;
         let circuits = Arc::new(CircuitCache::new());
-        let generator = Arc::new(Generator::new(store, config.clone(), circuits, Arc::new(zkpor_store::now_ms)));
+        let generator =
+            Arc::new(Generator::new(store, config.clone(), circuits.clone(), Arc::new(zkpor_store::now_ms)));
         match args.command {
-            None => serve(generator, &config).await,
+            None => serve(generator, circuits, &config).await,
             Some(AgentCommand::Status) => status(generator.store()).await,
             Some(AgentCommand::ExportTask { task, out }) => {
                 let file = generator.export_task(&task).await?;
@@ -99,7 +101,7 @@ pub fn run(args: AgentArgs) -> Result<ExitCode> {
 }
 
 /// Runs the generator and the worker API until SIGINT or SIGTERM.
-async fn serve(generator: Arc<Generator>, config: &AgentConfig) -> Result<ExitCode> {
+async fn serve(generator: Arc<Generator>, circuits: Arc<CircuitCache>, config: &AgentConfig) -> Result<ExitCode> {
     // Sequences first, so that workers find tasks as soon as the API is up.
     let known = generator.store().sequences().await?.into_iter().map(|s| s.info.sequence);
     let mut source = Box::new(LocalSnapshots::new(config.source.snapshots.clone(), config.source.submitter, known));
@@ -110,13 +112,30 @@ async fn serve(generator: Arc<Generator>, config: &AgentConfig) -> Result<ExitCo
     info!(address = %listener.local_addr()?, workers = config.workers.len(), "worker API listening");
     eprintln!("zkpor agent: worker API on http://{}, metrics at /metrics", listener.local_addr()?);
     let (stop, shutdown) = watch::channel(false);
+    let manager = match &config.chain {
+        Some(chain) => {
+            let submitter = zkpor_chain::registry::to_evm_address(config.source.submitter);
+            let manager = Manager::connect(chain, generator.store().clone(), circuits, submitter)
+                .await
+                .context("starting the proof manager")?;
+            eprintln!("zkpor agent: submitting proofs to registry {} as {submitter}", chain.registry);
+            Some(tokio::spawn(manager.run(shutdown.clone())))
+        }
+        None => {
+            eprintln!("zkpor agent: no [chain] configured: final proofs are stored, not submitted");
+            None
+        }
+    };
     let background = tokio::spawn(generator.clone().run(source, Duration::from_secs(60), shutdown.clone()));
     let api = tokio::spawn(zkpor_generator::api::serve(generator, listener, shutdown));
     shutdown_signal().await;
-    info!("shutting down: no new leases; state is in the database");
+    info!("shutting down: no new leases, no new transactions; state is in the database");
     stop.send(true).ok();
     api.await??;
     background.await??;
+    if let Some(manager) = manager {
+        manager.await??;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -154,6 +173,23 @@ async fn status(store: &Store) -> Result<ExitCode> {
             })
             .collect();
         print_table(&["sequence", "shape", "accounts", "status", "error"], &rows);
+    }
+    let submissions = store.submissions().await?;
+    if !submissions.is_empty() {
+        println!();
+        let rows: Vec<[String; 5]> = submissions
+            .iter()
+            .map(|s| {
+                [
+                    s.sequence.to_string(),
+                    s.state.to_string(),
+                    s.round.to_string(),
+                    s.done_block.map(|b| b.to_string()).unwrap_or_default(),
+                    s.reason.clone().unwrap_or_default(),
+                ]
+            })
+            .collect();
+        print_table(&["sequence", "on chain", "round", "verified in block", "reason"], &rows);
     }
     println!();
     let queues: Vec<[String; 3]> =

@@ -84,6 +84,7 @@ impl TestAgent {
                     seed: Some(7),
                 }],
             },
+            chain: None,
         };
         config.check().unwrap();
         let mut agent = Self::serve(config, Arc::new(dir)).await;

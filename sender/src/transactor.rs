@@ -1,0 +1,362 @@
+//! Transactions done properly: simulated before they are paid for, gas
+//! estimated with a margin, nonces handed out by us and recorded in the
+//! database before anything is broadcast, stuck transactions re-broadcast or
+//! replaced with higher fees (never above the cap), and outcomes taken only
+//! at the configured confirmation depth.
+
+use std::time::Duration;
+
+use alloy::consensus::TxEnvelope;
+use alloy::eips::eip2718::Encodable2718;
+use alloy::eips::eip2718::Decodable2718;
+use alloy::network::{EthereumWallet, NetworkTransactionBuilder, TransactionBuilder};
+use alloy::primitives::{Address, B256, Bytes, U256};
+use alloy::providers::{DynProvider, Provider};
+use alloy::rpc::types::TransactionRequest;
+use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::SolInterface;
+use alloy::transports::{RpcError, TransportErrorKind};
+use anyhow::{Context, anyhow};
+use thiserror::Error;
+use tokio::sync::Mutex;
+use tracing::{info, warn};
+use zkpor_chain::config::ChainConfig;
+use zkpor_chain::registry::LiabilityRegistryErrors;
+use zkpor_store::{NewTx, Store, TxAttempt, TxOutcome, TxPurpose, TxRecord, TxStatus, now_ms};
+
+/// A contract call to send as a transaction.
+#[derive(Clone, Debug)]
+pub struct Call {
+    /// The contract.
+    pub to: Address,
+    /// The calldata.
+    pub input: Bytes,
+    /// Wei sent along.
+    pub value: U256,
+    /// What it is for.
+    pub purpose: TxPurpose,
+    /// The sequence it is about.
+    pub sequence: Option<u64>,
+    /// The round it is for.
+    pub round: Option<u32>,
+}
+
+/// Why a transaction was not sent.
+#[derive(Debug, Error)]
+pub enum SendError {
+    /// The simulation reverted: sending it would pay for a revert.
+    #[error("{purpose} would revert: {reason}")]
+    WouldRevert {
+        /// What it was for.
+        purpose: TxPurpose,
+        /// The decoded revert.
+        reason: String,
+    },
+    /// The node could not be reached or answered with an error: try again.
+    #[error(transparent)]
+    Chain(#[from] anyhow::Error),
+}
+
+/// Where a recorded transaction stands after a look at the chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TxProgress {
+    /// Not mined yet, or not deep enough.
+    Pending,
+    /// Final: mined (successfully or reverted) or dropped.
+    Done(TxOutcome),
+}
+
+/// Fee and gas rules.
+#[derive(Clone, Copy, Debug)]
+pub struct TxPolicy {
+    /// Blocks on top of the transaction's (itself included) before it is final.
+    pub confirmations: u64,
+    /// Gas limit margin over the estimate, in percent.
+    pub gas_margin_percent: u64,
+    /// Fee cap, wei per gas.
+    pub max_fee_per_gas: u128,
+    /// Replace a transaction not mined after this long.
+    pub replace_after: Duration,
+    /// Raise both fees by this percentage per replacement.
+    pub fee_bump_percent: u64,
+}
+
+impl TxPolicy {
+    /// The rules of a `[chain]` section.
+    pub fn of(config: &ChainConfig) -> Self {
+        TxPolicy {
+            confirmations: config.confirmations,
+            gas_margin_percent: config.gas_margin_percent,
+            max_fee_per_gas: config.max_fee_per_gas(),
+            replace_after: Duration::from_secs(config.replace_after_secs),
+            fee_bump_percent: config.fee_bump_percent,
+        }
+    }
+}
+
+/// Sends and follows one account's transactions.
+pub struct Transactor {
+    provider: DynProvider,
+    wallet: EthereumWallet,
+    account: Address,
+    chain_id: u64,
+    store: Store,
+    policy: TxPolicy,
+    sending: Mutex<()>,
+}
+
+impl Transactor {
+    /// A transactor for `signer`'s account on `provider`'s chain.
+    pub async fn new(
+        provider: DynProvider,
+        signer: PrivateKeySigner,
+        store: Store,
+        policy: TxPolicy,
+    ) -> anyhow::Result<Self> {
+        let chain_id = provider.get_chain_id().await.context("reading the chain id")?;
+        let account = signer.address();
+        Ok(Transactor {
+            provider,
+            wallet: EthereumWallet::from(signer),
+            account,
+            chain_id,
+            store,
+            policy,
+            sending: Mutex::new(()),
+        })
+    }
+
+    /// The sending account.
+    pub fn account(&self) -> Address {
+        self.account
+    }
+
+    /// The account as the store keys it.
+    pub fn account_key(&self) -> String {
+        self.account.to_string()
+    }
+
+    /// The provider.
+    pub fn provider(&self) -> &DynProvider {
+        &self.provider
+    }
+
+    fn request(&self, call: &Call) -> TransactionRequest {
+        TransactionRequest::default()
+            .with_from(self.account)
+            .with_to(call.to)
+            .with_input(call.input.clone())
+            .with_value(call.value)
+    }
+
+    /// Runs `call` as an `eth_call` from our account: what it returns, or
+    /// why it would revert.
+    pub async fn simulate(&self, call: &Call) -> Result<Bytes, SendError> {
+        self.provider.call(self.request(call)).await.map_err(|error| predicted(call.purpose, error))
+    }
+
+    /// Simulates `call`, then signs it under the next nonce, records it and
+    /// broadcasts it. A predicted revert is returned, never paid for.
+    pub async fn send(&self, call: &Call) -> Result<TxRecord, SendError> {
+        self.simulate(call).await?;
+        let estimate = self
+            .provider
+            .estimate_gas(self.request(call))
+            .await
+            .map_err(|error| predicted(call.purpose, error))?;
+        let gas_limit = estimate + estimate * self.policy.gas_margin_percent / 100;
+        let (max_fee, tip) = self.fees(None).await?;
+        let _one_at_a_time = self.sending.lock().await;
+        let account = self.account_key();
+        let on_chain = self
+            .provider
+            .get_transaction_count(self.account)
+            .pending()
+            .await
+            .context("reading the account's nonce")?;
+        let recorded = self.store.next_recorded_nonce(&account).await.map_err(anyhow::Error::from)?;
+        let nonce = on_chain.max(recorded.unwrap_or(0));
+        let attempt = self.sign(call.to, &call.input, call.value, nonce, gas_limit, max_fee, tip, 1).await?;
+        let tx = NewTx { account, nonce, purpose: call.purpose, sequence: call.sequence, round: call.round };
+        if !self.store.record_transaction(&tx, &attempt).await.map_err(anyhow::Error::from)? {
+            return Err(anyhow!("nonce {nonce} is already recorded for {}", tx.account).into());
+        }
+        info!(purpose = %call.purpose, sequence = ?call.sequence, nonce, hash = %attempt.hash, gas_limit, "sending");
+        self.broadcast(&attempt).await;
+        let record = self.store.transaction(&tx.account, nonce).await.map_err(anyhow::Error::from)?;
+        Ok(record.context("a transaction just recorded is missing")?)
+    }
+
+    /// Fees for a new transaction, or for a replacement of one signed with
+    /// `previous` fees: the node's estimate, at least `fee_bump_percent`
+    /// over the previous, capped.
+    async fn fees(&self, previous: Option<(u128, u128)>) -> anyhow::Result<(u128, u128)> {
+        let estimate = self.provider.estimate_eip1559_fees().await.context("estimating fees")?;
+        let (mut max_fee, mut tip) = (estimate.max_fee_per_gas, estimate.max_priority_fee_per_gas);
+        if let Some((old_fee, old_tip)) = previous {
+            let bump = |value: u128| value + value * u128::from(self.policy.fee_bump_percent) / 100 + 1;
+            max_fee = max_fee.max(bump(old_fee));
+            tip = tip.max(bump(old_tip));
+        }
+        let cap = self.policy.max_fee_per_gas;
+        Ok((max_fee.min(cap), tip.min(cap)))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn sign(
+        &self,
+        to: Address,
+        input: &Bytes,
+        value: U256,
+        nonce: u64,
+        gas_limit: u64,
+        max_fee: u128,
+        tip: u128,
+        attempt: u32,
+    ) -> anyhow::Result<TxAttempt> {
+        let request = TransactionRequest::default()
+            .with_from(self.account)
+            .with_to(to)
+            .with_input(input.clone())
+            .with_value(value)
+            .with_nonce(nonce)
+            .with_chain_id(self.chain_id)
+            .with_gas_limit(gas_limit)
+            .with_max_fee_per_gas(max_fee)
+            .with_max_priority_fee_per_gas(tip);
+        let envelope: TxEnvelope = request.build(&self.wallet).await.context("signing a transaction")?;
+        Ok(TxAttempt {
+            attempt,
+            hash: envelope.tx_hash().to_string(),
+            max_fee_per_gas: max_fee,
+            max_priority_fee_per_gas: tip,
+            gas_limit,
+            raw: envelope.encoded_2718(),
+            sent_ms: now_ms(),
+        })
+    }
+
+    /// Broadcasts a signed attempt; a failure is logged, and the next look at
+    /// the transaction broadcasts it again.
+    async fn broadcast(&self, attempt: &TxAttempt) {
+        if let Err(error) = self.provider.send_raw_transaction(&attempt.raw).await {
+            let text = error.to_string();
+            if !text.contains("already known") && !text.contains("AlreadyKnown") {
+                warn!(hash = %attempt.hash, error = %text, "broadcast failed; will retry");
+            }
+        }
+    }
+
+    /// Looks at every pending transaction: records those final, re-broadcasts
+    /// those the node lost, replaces those stuck too long. Lowest nonce first.
+    pub async fn follow_pending(&self) -> anyhow::Result<Vec<(TxRecord, TxProgress)>> {
+        let pending = self.store.pending_transactions(&self.account_key()).await?;
+        let mut seen = Vec::with_capacity(pending.len());
+        for record in pending {
+            let progress = self.follow(&record).await?;
+            seen.push((record, progress));
+        }
+        Ok(seen)
+    }
+
+    async fn follow(&self, record: &TxRecord) -> anyhow::Result<TxProgress> {
+        if let Some(progress) = self.mined(record).await? {
+            return Ok(progress);
+        }
+        let used = self.provider.get_transaction_count(self.account).await.context("reading the account's nonce")?;
+        if used > record.tx.nonce {
+            // Mined since we looked, or the nonce went to a transaction sent
+            // from elsewhere: look once more before calling it dropped.
+            if let Some(progress) = self.mined(record).await? {
+                return Ok(progress);
+            }
+            let outcome = TxOutcome { status: TxStatus::Dropped, mined_hash: None, block: None, gas_used: None };
+            warn!(nonce = record.tx.nonce, purpose = %record.tx.purpose, "nonce used by another transaction");
+            self.store.finish_transaction(&record.tx.account, record.tx.nonce, &outcome).await?;
+            return Ok(TxProgress::Done(outcome));
+        }
+        let latest = record.latest();
+        let hash: B256 = latest.hash.parse().context("a recorded transaction hash")?;
+        let known = self.provider.get_transaction_by_hash(hash).await.context("looking up a transaction")?;
+        let age = Duration::from_millis((now_ms() - latest.sent_ms).max(0) as u64);
+        if age >= self.policy.replace_after {
+            self.replace(record).await?;
+        } else if known.is_none() {
+            info!(nonce = record.tx.nonce, %hash, "transaction not in the node's pool: broadcasting it again");
+            self.broadcast(latest).await;
+        }
+        Ok(TxProgress::Pending)
+    }
+
+    /// The outcome if an attempt is mined deep enough; `None` while none is.
+    async fn mined(&self, record: &TxRecord) -> anyhow::Result<Option<TxProgress>> {
+        for attempt in record.attempts.iter().rev() {
+            let hash: B256 = attempt.hash.parse().context("a recorded transaction hash")?;
+            let Some(receipt) =
+                self.provider.get_transaction_receipt(hash).await.context("reading a transaction receipt")?
+            else {
+                continue;
+            };
+            let Some(block) = receipt.block_number else { continue };
+            let head = self.provider.get_block_number().await.context("reading the head block")?;
+            if head + 1 < block + self.policy.confirmations {
+                return Ok(Some(TxProgress::Pending));
+            }
+            let status = if receipt.status() { TxStatus::Mined } else { TxStatus::Reverted };
+            let outcome = TxOutcome {
+                status,
+                mined_hash: Some(attempt.hash.clone()),
+                block: Some(block),
+                gas_used: Some(receipt.gas_used),
+            };
+            info!(nonce = record.tx.nonce, purpose = %record.tx.purpose, %status, block, gas = receipt.gas_used, "transaction final");
+            self.store.finish_transaction(&record.tx.account, record.tx.nonce, &outcome).await?;
+            return Ok(Some(TxProgress::Done(outcome)));
+        }
+        Ok(None)
+    }
+
+    /// Signs the transaction again under its nonce with higher fees, records
+    /// it, broadcasts it. At the fee cap, broadcasts the latest again.
+    async fn replace(&self, record: &TxRecord) -> anyhow::Result<()> {
+        let latest = record.latest();
+        let (max_fee, tip) = self.fees(Some((latest.max_fee_per_gas, latest.max_priority_fee_per_gas))).await?;
+        if max_fee <= latest.max_fee_per_gas || tip <= latest.max_priority_fee_per_gas {
+            warn!(nonce = record.tx.nonce, max_fee, "stuck at the fee cap: not replacing");
+            self.broadcast(latest).await;
+            return Ok(());
+        }
+        let envelope = alloy::consensus::TxEnvelope::decode_2718(&mut latest.raw.as_slice())
+            .map_err(|e| anyhow!("a recorded transaction does not decode: {e}"))?;
+        let alloy::consensus::TxEnvelope::Eip1559(signed) = envelope else {
+            anyhow::bail!("a recorded transaction is not EIP-1559");
+        };
+        let tx = signed.tx();
+        let to = tx.to.to().copied().context("a recorded transaction without a recipient")?;
+        let attempt = self
+            .sign(to, &tx.input, tx.value, tx.nonce, tx.gas_limit, max_fee, tip, latest.attempt + 1)
+            .await?;
+        self.store.record_attempt(&record.tx.account, record.tx.nonce, &attempt).await?;
+        info!(nonce = record.tx.nonce, purpose = %record.tx.purpose, attempt = attempt.attempt, max_fee, tip, hash = %attempt.hash, "replacing a stuck transaction");
+        self.broadcast(&attempt).await;
+        Ok(())
+    }
+}
+
+/// A failed simulation: a revert (decoded if it is the registry's) is
+/// predicted; anything else is the chain's trouble.
+fn predicted(purpose: TxPurpose, error: RpcError<TransportErrorKind>) -> SendError {
+    match error.as_error_resp() {
+        Some(payload) => {
+            let reason = match payload.as_revert_data() {
+                Some(data) => match LiabilityRegistryErrors::abi_decode(&data) {
+                    Ok(decoded) => format!("{decoded:?}"),
+                    Err(_) => format!("revert data {data}"),
+                },
+                None => payload.message.to_string(),
+            };
+            SendError::WouldRevert { purpose, reason }
+        }
+        None => SendError::Chain(anyhow::Error::new(error).context(format!("simulating {purpose}"))),
+    }
+}
