@@ -149,7 +149,8 @@ stake_wei = "{STAKE}"
         let deadline = Instant::now() + Duration::from_secs(300);
         while !done().await {
             if Instant::now() > deadline {
-                let logs: Vec<String> = agents.iter().map(|a| format!("{}:\n{}", a.config.display(), tail(&a.log()))).collect();
+                let logs: Vec<String> =
+                    agents.iter().map(|a| format!("{}:\n{}", a.config.display(), tail(&a.log()))).collect();
                 panic!("timed out waiting for {what}\n{}", logs.join("\n\n"));
             }
             if mining {
@@ -238,4 +239,267 @@ async fn a_sequence_is_proven_committed_revealed_verified_and_paid() {
     let line = report.lines().find(|l| l.contains("rewarded")).unwrap_or_else(|| panic!("{report}"));
     assert_eq!(line.split_whitespace().collect::<Vec<_>>(), ["1", "rewarded", "1", &info.verifiedBlock.to_string()]);
     assert!(agent.terminate(), "SIGTERM stops the agent cleanly:\n{}", tail(&a.log()));
+}
+
+/// The current round's windows of sequence 1: (round, commit end, reveal end).
+async fn windows(net: &Net) -> (u32, u64, u64) {
+    let w = net.registry_as(0).windows(U256::from(1)).call().await.unwrap();
+    (w.round, w.commitEnd, w.revealEnd)
+}
+
+/// Whether T2 of the current round has begun.
+async fn reveal_window_open(net: &Net) -> bool {
+    let (_, commit_end, _) = windows(net).await;
+    commit_end != 0 && net.head().await >= commit_end
+}
+
+async fn pending(store: &Store, account: Address, purpose: TxPurpose) -> Option<TxRecord> {
+    transactions(store, account).await.into_iter().find(|r| r.tx.purpose == purpose && r.status == TxStatus::Pending)
+}
+
+/// Waits, mining nothing, until the agent has sent a transaction for
+/// `purpose`; that transaction, still pending.
+async fn sent(net: &Net, agent: &AgentFiles, store: &Store, purpose: TxPurpose) -> TxRecord {
+    net.until(&format!("a {purpose} to be sent"), &[agent], false, async || {
+        pending(store, agent.account, purpose).await.is_some()
+    })
+    .await;
+    pending(store, agent.account, purpose).await.unwrap()
+}
+
+fn log_count(agent: &AgentFiles, text: &str) -> usize {
+    std::fs::read_to_string(agent.log()).unwrap_or_default().matches(text).count()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_agents_share_the_reward_and_one_too_late_for_t1_neither_reveals_nor_is_slashed() {
+    let net = Net::start(4, 6).await;
+    let (a, b, late) = (net.agent("a", 1, None, ""), net.agent("b", 2, None, ""), net.agent("late", 3, None, ""));
+    let all = [&a, &b, &late];
+    let _agents: Vec<_> = all.iter().map(|agent| start_agent(&agent.config, agent.port)).collect();
+    let _provers = [start_prover(a.port), start_prover(b.port)];
+    let (store_a, store_b, store_late) = (a.store().await, b.store().await, late.store().await);
+    // Both proofs ready before the sequence is posted: both commit in its first T1.
+    net.until("both proofs", &all, true, async || {
+        state_of(&store_a).await.is_some() && state_of(&store_b).await.is_some()
+    })
+    .await;
+    net.post(&a).await;
+    net.until("T1 to end", &all, true, async || reveal_window_open(&net).await).await;
+    assert_eq!(net.commit_state(1, a.account).await, CommitState::Committed);
+    assert_eq!(net.commit_state(1, b.account).await, CommitState::Committed);
+
+    // No block is mined until the late agent has its proof and has looked at
+    // the chain: T2 is open, T1 closed without its commit.
+    let _late_prover = start_prover(late.port);
+    net.until("the late agent's proof", &all, false, async || {
+        store_late.submission(1).await.unwrap().and_then(|s| s.reason).is_some_and(|r| r.contains("without our commit"))
+    })
+    .await;
+    net.until("both rewards", &all, true, async || {
+        state_of(&store_a).await == Some(SubmissionState::Rewarded)
+            && state_of(&store_b).await == Some(SubmissionState::Rewarded)
+            && state_of(&store_late).await == Some(SubmissionState::VerifiedByOthers)
+    })
+    .await;
+
+    let info = net.registry_as(0).sequenceInfo(U256::from(1)).call().await.unwrap();
+    assert_eq!((info.validProvers, info.rewardPaid), (2, U256::from(REWARD)), "two valid provers, all paid");
+    for agent in [&a, &b] {
+        assert_eq!(net.commit_state(1, agent.account).await, CommitState::Rewarded);
+        assert_eq!(net.stake_of(agent.account).await, U256::from(STAKE));
+    }
+    assert_eq!(net.commit_state(1, late.account).await, CommitState::None, "the late agent never committed");
+    assert_eq!(net.stake_of(late.account).await, U256::from(STAKE), "nor was it slashed");
+    assert_eq!(
+        purposes(&transactions(&store_late, late.account).await),
+        [TxPurpose::Deposit],
+        "it sent no commit or reveal"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agent_killed_after_each_step_on_chain_finishes_without_a_duplicate_a_gap_or_a_slash() {
+    let net = Net::start(20, 20).await;
+    let a = net.agent("a", 1, None, "");
+    let mut agent = start_agent(&a.config, a.port);
+    let _prover = start_prover(a.port);
+    let store = a.store().await;
+    net.until("the proof and the stake", &[&a], true, async || {
+        state_of(&store).await.is_some() && net.stake_of(a.account).await == U256::from(STAKE)
+    })
+    .await;
+    net.post(&a).await;
+
+    // (a) Killed after sending the commit, before it is mined.
+    sent(&net, &a, &store, TxPurpose::Commit).await;
+    drop(agent);
+    agent = start_agent(&a.config, a.port);
+    net.until("the restarted agent to watch its pending commit", &[&a], false, async || {
+        log_count(&a, "watching our pending commit") == 1
+    })
+    .await;
+
+    // (b) Killed after the commit is mined, before T1 ends.
+    net.until("the commit to be final", &[&a], true, async || {
+        state_of(&store).await == Some(SubmissionState::Committed)
+    })
+    .await;
+    assert!(!reveal_window_open(&net).await, "T1 is still open");
+    drop(agent);
+    agent = start_agent(&a.config, a.port);
+
+    // (c) Killed after sending the reveal, before it is mined.
+    net.until("T2", &[&a], true, async || reveal_window_open(&net).await).await;
+    sent(&net, &a, &store, TxPurpose::Reveal).await;
+    drop(agent);
+    let _agent = start_agent(&a.config, a.port);
+    net.until("the restarted agent to watch its pending reveal", &[&a], false, async || {
+        log_count(&a, "watching our pending reveal") == 1
+    })
+    .await;
+
+    net.until("the reward", &[&a], true, async || state_of(&store).await == Some(SubmissionState::Rewarded)).await;
+    let records = transactions(&store, a.account).await;
+    assert_eq!(purposes(&records), [TxPurpose::Deposit, TxPurpose::Commit, TxPurpose::Reveal, TxPurpose::Claim]);
+    assert_no_gap_all_mined(&records);
+    assert_eq!(net.commit_state(1, a.account).await, CommitState::Rewarded);
+    assert_eq!(net.stake_of(a.account).await, U256::from(STAKE), "never slashed");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_round_nobody_reveals_is_settled_and_the_sequence_proven_in_a_fresh_round() {
+    let net = Net::start(3, 4).await;
+    let a = net.agent("a", 1, None, "");
+    let _agent = start_agent(&a.config, a.port);
+    let store = a.store().await;
+    net.post(&a).await;
+    // A staked stranger commits a hash and never reveals; our proof is not
+    // ready before T1 ends.
+    let stranger = net.registry_as(5);
+    net.mined(stranger.deposit().value(U256::from(MIN_STAKE)).send().await.unwrap()).await;
+    net.mined(stranger.submitProofHash(U256::from(1), [7u8; 32].into()).send().await.unwrap()).await;
+    net.until("T1 to end", &[&a], true, async || reveal_window_open(&net).await).await;
+
+    let _prover = start_prover(a.port);
+    net.until("the reward in a fresh round", &[&a], true, async || {
+        state_of(&store).await == Some(SubmissionState::Rewarded)
+    })
+    .await;
+    assert_eq!(windows(&net).await.0, 2, "round 1 was settled");
+    assert_eq!(net.commit_state(1, net.anvil.addresses()[5]).await, CommitState::Slashed);
+    assert_eq!(net.commit_state(2, a.account).await, CommitState::Rewarded);
+    let records = transactions(&store, a.account).await;
+    assert_eq!(
+        purposes(&records),
+        [TxPurpose::Deposit, TxPurpose::Settle, TxPurpose::Commit, TxPurpose::Reveal, TxPurpose::Claim]
+    );
+    assert_no_gap_all_mined(&records);
+    let submission = store.submission(1).await.unwrap().unwrap();
+    assert_eq!((submission.round, submission.rounds), (2, 1));
+}
+
+/// A TCP proxy in front of anvil that can be cut off: while down it closes
+/// every connection, open ones included, as a node that went away.
+struct Proxy {
+    port: u16,
+    down: tokio::sync::watch::Sender<bool>,
+}
+
+impl Proxy {
+    async fn start(target: u16) -> Proxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (down, watch) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let mut cut = watch.clone();
+                if *cut.borrow() {
+                    continue;
+                }
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(("127.0.0.1", target)).await else { return };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = cut.wait_for(|down| *down) => {}
+                    }
+                });
+            }
+        });
+        Proxy { port, down }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn set_down(&self, down: bool) {
+        self.down.send_replace(down);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_agent_rides_out_a_lost_rpc_a_dropped_transaction_and_a_fee_spike() {
+    let net = Net::start(20, 20).await;
+    let proxy = Proxy::start(net.anvil.port()).await;
+    let a = net.agent("a", 1, Some(&proxy.url()), "replace_after_secs = 2\nrpc_timeout_secs = 2");
+    let agent = start_agent(&a.config, a.port);
+    let _prover = start_prover(a.port);
+    let store = a.store().await;
+    net.until("the proof and the stake", &[&a], true, async || {
+        state_of(&store).await.is_some() && net.stake_of(a.account).await == U256::from(STAKE)
+    })
+    .await;
+
+    // The RPC endpoint goes away while blocks keep coming and the sequence
+    // is posted; the agent keeps running and carries on when it is back.
+    proxy.set_down(true);
+    let failures = log_count(&a, "manager tick failed");
+    net.until("the agent to notice", &[&a], true, async || log_count(&a, "manager tick failed") > failures + 3).await;
+    net.post(&a).await;
+    let mut agent = agent;
+    assert!(agent.0.try_wait().unwrap().is_none(), "the agent keeps running:\n{}", tail(&a.log()));
+    proxy.set_down(false);
+
+    // Its commit is dropped from the node's pool: it goes back in, unmined.
+    let commit = sent(&net, &a, &store, TxPurpose::Commit).await;
+    let hash: alloy::primitives::B256 = commit.latest().hash.parse().unwrap();
+    let _: serde_json::Value = net.owner.raw_request("anvil_dropTransaction".into(), (hash,)).await.unwrap();
+    assert!(net.owner.get_transaction_by_hash(hash).await.unwrap().is_none(), "dropped from the pool");
+    net.until("the commit to be back in the pool", &[&a], false, async || {
+        let record = store.transaction(&a.account.to_string(), commit.tx.nonce).await.unwrap().unwrap();
+        let latest: alloy::primitives::B256 = record.latest().hash.parse().unwrap();
+        net.owner.get_transaction_by_hash(latest).await.unwrap().is_some()
+    })
+    .await;
+    net.until("the commit to be final", &[&a], true, async || {
+        state_of(&store).await == Some(SubmissionState::Committed)
+    })
+    .await;
+
+    // A fee spike while the reveal waits in the pool: it is replaced with
+    // higher fees and mined.
+    net.until("T2", &[&a], true, async || reveal_window_open(&net).await).await;
+    let reveal = sent(&net, &a, &store, TxPurpose::Reveal).await;
+    let spike = (reveal.latest().max_fee_per_gas * 10).max(20_000_000_000);
+    let _: serde_json::Value =
+        net.owner.raw_request("anvil_setNextBlockBaseFeePerGas".into(), (U256::from(spike),)).await.unwrap();
+    net.mine(1).await;
+    let account = a.account.to_string();
+    let first = store.transaction(&account, reveal.tx.nonce).await.unwrap().unwrap();
+    let first_hash: alloy::primitives::B256 = first.attempts[0].hash.parse().unwrap();
+    assert!(net.owner.get_transaction_receipt(first_hash).await.unwrap().is_none(), "priced out by the spike");
+    net.until("a replacement", &[&a], false, async || {
+        store.transaction(&account, reveal.tx.nonce).await.unwrap().unwrap().attempts.len() >= 2
+    })
+    .await;
+    net.until("the reward", &[&a], true, async || state_of(&store).await == Some(SubmissionState::Rewarded)).await;
+
+    let revealed = store.transaction(&account, reveal.tx.nonce).await.unwrap().unwrap();
+    assert_ne!(revealed.mined_hash.as_deref(), Some(revealed.attempts[0].hash.as_str()), "a replacement was mined");
+    assert!(revealed.attempts.iter().all(|attempt| attempt.max_fee_per_gas <= 200_000_000_000), "under the fee cap");
+    let records = transactions(&store, a.account).await;
+    assert_eq!(purposes(&records), [TxPurpose::Deposit, TxPurpose::Commit, TxPurpose::Reveal, TxPurpose::Claim]);
+    assert_no_gap_all_mined(&records);
+    assert_eq!(net.stake_of(a.account).await, U256::from(STAKE));
 }

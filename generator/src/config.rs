@@ -10,8 +10,8 @@ use anyhow::{Context, Result, ensure};
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
-use zkpor_circuits::Shape;
 use zkpor_chain::config::ChainConfig;
+use zkpor_circuits::Shape;
 use zkpor_circuits::encoding::Address;
 
 /// Everything `zkpor agent` reads.

@@ -31,7 +31,7 @@ use anyhow::{Context, Result, ensure};
 use tokio::sync::watch;
 use tracing::{info, warn};
 use zkpor_chain::config::ChainConfig;
-use zkpor_sender::{RegistryView, Sender, TxPolicy, Transactor};
+use zkpor_sender::{RegistryView, Sender, Transactor, TxPolicy};
 use zkpor_store::Store;
 use zkpor_tasks::CircuitCache;
 
@@ -80,12 +80,8 @@ impl Manager {
         let registry = RegistryView::new(provider, config.registry, submitter);
         let code = registry.contract().provider().get_code_at(config.registry).await.context("reading the registry")?;
         ensure!(!code.is_empty(), "there is no contract at the registry address {}", config.registry);
-        let sender = Arc::new(Sender::new(
-            transactor.clone(),
-            registry.clone(),
-            store.clone(),
-            config.commit_margin_blocks,
-        ));
+        let sender =
+            Arc::new(Sender::new(transactor.clone(), registry.clone(), store.clone(), config.commit_margin_blocks));
         let settings = ManagerSettings {
             commit_margin: config.commit_margin_blocks,
             stake: config.stake_wei,

@@ -219,11 +219,15 @@ impl Sender {
         let Step::Commit { round } = next_step(&view, proof.proof_hash, self.commit_margin) else {
             return Ok(Next::Release);
         };
-        let input = LiabilityRegistry::submitProofHashCall { sequence: U256::from(proof.sequence), proofHash: proof.proof_hash }
-            .abi_encode();
+        let input = LiabilityRegistry::submitProofHashCall {
+            sequence: U256::from(proof.sequence),
+            proofHash: proof.proof_hash,
+        }
+        .abi_encode();
         match self.transactor.send(&self.call(proof, TxPurpose::Commit, round, input)).await {
             Ok(record) => {
-                let change = StateChange { new_round: true, ..StateChange::to(SubmissionState::Committing).in_round(round) };
+                let change =
+                    StateChange { new_round: true, ..StateChange::to(SubmissionState::Committing).in_round(round) };
                 self.record(proof.sequence, change).await?;
                 Ok(Next::Watch(WatchMessage { proof: proof.clone(), round, commit_nonce: Some(record.tx.nonce) }))
             }
@@ -279,21 +283,22 @@ impl Sender {
         let proof = &message.proof;
         if let Some(nonce) = message.reveal_nonce {
             let record = self.transaction(nonce).await?;
-            let change = match record.status {
-                TxStatus::Pending => return Ok(Next::Keep(message.clone())),
-                TxStatus::Mined => match self.registry.commit_in_round(proof.sequence, message.round).await? {
-                    CommitState::Valid | CommitState::Rewarded => StateChange {
-                        done_block: record.block,
-                        ..StateChange::to(SubmissionState::Verified).in_round(message.round)
+            let change =
+                match record.status {
+                    TxStatus::Pending => return Ok(Next::Keep(message.clone())),
+                    TxStatus::Mined => match self.registry.commit_in_round(proof.sequence, message.round).await? {
+                        CommitState::Valid | CommitState::Rewarded => StateChange {
+                            done_block: record.block,
+                            ..StateChange::to(SubmissionState::Verified).in_round(message.round)
+                        },
+                        CommitState::Invalid => StateChange::to(SubmissionState::Failed)
+                            .because("the registry judged our revealed proof invalid and slashed us"),
+                        other => StateChange::to(SubmissionState::Waiting)
+                            .because(format!("our reveal was mined, yet our commit is {other:?}")),
                     },
-                    CommitState::Invalid => StateChange::to(SubmissionState::Failed)
-                        .because("the registry judged our revealed proof invalid and slashed us"),
-                    other => StateChange::to(SubmissionState::Waiting)
-                        .because(format!("our reveal was mined, yet our commit is {other:?}")),
-                },
-                TxStatus::Reverted | TxStatus::Dropped => StateChange::to(SubmissionState::Waiting)
-                    .because(format!("our reveal {} was {}", record.latest().hash, record.status)),
-            };
+                    TxStatus::Reverted | TxStatus::Dropped => StateChange::to(SubmissionState::Waiting)
+                        .because(format!("our reveal {} was {}", record.latest().hash, record.status)),
+                };
             self.record(proof.sequence, change).await?;
             return Ok(Next::Release);
         }
@@ -309,7 +314,8 @@ impl Sender {
                 let valid = LiabilityRegistry::submitProofCall::abi_decode_returns(&returned)
                     .context("decoding submitProof's result")?;
                 if !valid {
-                    let reason = "the registry's verifier rejects our proof: not revealed (an invalid reveal is slashed)";
+                    let reason =
+                        "the registry's verifier rejects our proof: not revealed (an invalid reveal is slashed)";
                     self.record(proof.sequence, StateChange::to(SubmissionState::Failed).because(reason)).await?;
                     return Ok(Next::Release);
                 }

@@ -29,5 +29,5 @@ pub use cache::{Duplicate, PriorityCache, Sequenced};
 pub use drain::{AlreadyHeld, Sender};
 pub use messages::{CommitMessage, ProofToSend, RevealMessage, WatchMessage};
 pub use plan::{Finished, OnChain, OurCommit, Step, next_step};
-pub use transactor::{Call, SendError, TxPolicy, TxProgress, Transactor};
+pub use transactor::{Call, SendError, Transactor, TxPolicy, TxProgress};
 pub use view::RegistryView;

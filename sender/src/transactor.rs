@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use alloy::consensus::TxEnvelope;
-use alloy::eips::eip2718::Encodable2718;
 use alloy::eips::eip2718::Decodable2718;
+use alloy::eips::eip2718::Encodable2718;
 use alloy::network::{EthereumWallet, NetworkTransactionBuilder, TransactionBuilder};
 use alloy::primitives::{Address, B256, Bytes, U256};
 use alloy::providers::{DynProvider, Provider};
@@ -159,21 +159,14 @@ impl Transactor {
     /// broadcasts it. A predicted revert is returned, never paid for.
     pub async fn send(&self, call: &Call) -> Result<TxRecord, SendError> {
         self.simulate(call).await?;
-        let estimate = self
-            .provider
-            .estimate_gas(self.request(call))
-            .await
-            .map_err(|error| predicted(call.purpose, error))?;
+        let estimate =
+            self.provider.estimate_gas(self.request(call)).await.map_err(|error| predicted(call.purpose, error))?;
         let gas_limit = estimate + estimate * self.policy.gas_margin_percent / 100;
         let (max_fee, tip) = self.fees(None).await?;
         let _one_at_a_time = self.sending.lock().await;
         let account = self.account_key();
-        let on_chain = self
-            .provider
-            .get_transaction_count(self.account)
-            .pending()
-            .await
-            .context("reading the account's nonce")?;
+        let on_chain =
+            self.provider.get_transaction_count(self.account).pending().await.context("reading the account's nonce")?;
         let recorded = self.store.next_recorded_nonce(&account).await.map_err(anyhow::Error::from)?;
         let nonce = on_chain.max(recorded.unwrap_or(0));
         let attempt = self.sign(call.to, &call.input, call.value, nonce, gas_limit, max_fee, tip, 1).await?;
@@ -333,9 +326,8 @@ impl Transactor {
         };
         let tx = signed.tx();
         let to = tx.to.to().copied().context("a recorded transaction without a recipient")?;
-        let attempt = self
-            .sign(to, &tx.input, tx.value, tx.nonce, tx.gas_limit, max_fee, tip, latest.attempt + 1)
-            .await?;
+        let attempt =
+            self.sign(to, &tx.input, tx.value, tx.nonce, tx.gas_limit, max_fee, tip, latest.attempt + 1).await?;
         self.store.record_attempt(&record.tx.account, record.tx.nonce, &attempt).await?;
         info!(nonce = record.tx.nonce, purpose = %record.tx.purpose, attempt = attempt.attempt, max_fee, tip, hash = %attempt.hash, "replacing a stuck transaction");
         self.broadcast(&attempt).await;

@@ -49,13 +49,8 @@ impl RegistryView {
             return Ok(OnChain { block, status, round: 0, commit_end: 0, reveal_end: 0, ours: None });
         }
         let windows = self.contract.windows(number).block(at).call().await.context("reading a sequence's windows")?;
-        let commit = self
-            .contract
-            .commitOf(number, self.prover)
-            .block(at)
-            .call()
-            .await
-            .context("reading our commit")?;
+        let commit =
+            self.contract.commitOf(number, self.prover).block(at).call().await.context("reading our commit")?;
         let state = CommitState::try_from(commit.state)?;
         Ok(OnChain {
             block,

@@ -50,4 +50,3 @@ pub async fn each_database(test: impl AsyncFn(Store)) {
         store.close().await;
     }
 }
-
