@@ -503,3 +503,13 @@ async fn the_agent_rides_out_a_lost_rpc_a_dropped_transaction_and_a_fee_spike() 
     assert_no_gap_all_mined(&records);
     assert_eq!(net.stake_of(a.account).await, U256::from(STAKE));
 }
+
+/// The submission benchmark runs end to end on one sequence and prints its
+/// figures (the figures that count come from a run with its defaults).
+#[test]
+fn the_submission_benchmark_prints_its_latencies() {
+    common::bench_output(
+        &["submit", "--sequences", "1", "--commit-window", "2", "--reveal-window", "2", "--block-ms", "150"],
+        &["blocks from proof to verified", "blocks from proof to reward claimed", "gas per sequence: commit"],
+    );
+}

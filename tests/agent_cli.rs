@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use predicates::str::contains;
 
 mod common;
-use common::{TOKEN, free_port, row, start_agent, start_prover, status, write_snapshot, zkpor};
+use common::{TOKEN, bench_output, free_port, row, start_agent, start_prover, status, write_snapshot, zkpor};
 
 /// Writes an agent configuration in `dir` serving on `port`, proving each
 /// `(directory, sequence)` snapshot with the tiny shape; its path.
@@ -148,17 +148,9 @@ fn a_bad_configuration_is_refused_with_its_key() {
 /// shape here; the figures that count come from a run on the default one).
 #[test]
 fn the_dispatch_benchmark_measures_both_databases() {
-    let output = zkpor()
-        .args(["bench", "dispatch", "--shape", "tiny", "--sequences", "2", "--workers", "2"])
-        .timeout(Duration::from_secs(600))
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let table = String::from_utf8(output).unwrap();
-    for row in ["sqlite    direct", "sqlite    http", "postgres  direct", "postgres  http"] {
-        assert!(table.contains(row), "no row '{row}' in:\n{table}");
-    }
+    let table = bench_output(
+        &["dispatch", "--shape", "tiny", "--sequences", "2", "--workers", "2"],
+        &["sqlite    direct", "sqlite    http", "postgres  direct", "postgres  http"],
+    );
     assert!(table.contains("agent cost (ms/task)"), "{table}");
 }

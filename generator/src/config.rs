@@ -267,6 +267,39 @@ mod tests {
         }
     }
 
+    const CHAIN: &str = r#"
+        [chain]
+        rpc_url = "http://127.0.0.1:8545"
+        registry = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+    "#;
+    const KEY: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+
+    #[test]
+    fn a_chain_section_reads_its_key_from_a_file_next_to_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("agent.key"), format!("{KEY}\n")).unwrap();
+        let text = format!("{MINIMAL}{CHAIN}private_key_file = \"agent.key\"\nstake_wei = \"10000000000000000\"\n");
+        let config = AgentConfig::load(&write(dir.path(), &text)).unwrap();
+        let chain = config.chain.unwrap();
+        assert_eq!(chain.signer().unwrap().address().to_string(), "0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
+        assert_eq!(chain.stake_wei, alloy::primitives::U256::from(10_000_000_000_000_000u64));
+        assert_eq!((chain.confirmations, chain.max_fee_per_gas_gwei), (1, 200));
+        assert!(!format!("{chain:?}").contains(&KEY[2..]), "the key stays out of logs");
+    }
+
+    #[test]
+    fn a_chain_section_without_a_usable_key_or_with_bad_fees_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = format!("{:#}", AgentConfig::load(&write(dir.path(), &format!("{MINIMAL}{CHAIN}"))).unwrap_err());
+        assert!(err.contains("exactly one of chain.private_key"), "{err}");
+        let text = format!("{MINIMAL}{CHAIN}private_key = \"nonsense\"\n");
+        let err = format!("{:#}", AgentConfig::load(&write(dir.path(), &text)).unwrap_err());
+        assert!(err.contains("not a hex private key"), "{err}");
+        let text = format!("{MINIMAL}{CHAIN}private_key = \"{KEY}\"\nfee_bump_percent = 5\n");
+        let err = format!("{:#}", AgentConfig::load(&write(dir.path(), &text)).unwrap_err());
+        assert!(err.contains("chain.fee_bump_percent"), "{err}");
+    }
+
     #[test]
     fn bad_settings_are_refused_with_the_key() {
         let dir = tempfile::tempdir().unwrap();

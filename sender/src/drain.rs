@@ -201,6 +201,20 @@ impl Sender {
         self.store.update_submission(sequence, &change).await.context("recording a submission's state")
     }
 
+    /// A transaction that was not sent: a predicted revert leaves the
+    /// sequence waiting, with the reason, for the manager to route again; a
+    /// chain error is retried.
+    async fn not_sent<T>(&self, sequence: u64, what: &str, error: SendError) -> Result<Next<T>> {
+        match error {
+            SendError::WouldRevert { reason, .. } => {
+                let change = StateChange::to(SubmissionState::Waiting).because(format!("{what} not sent: {reason}"));
+                self.record(sequence, change).await?;
+                Ok(Next::Release)
+            }
+            SendError::Chain(error) => Err(error),
+        }
+    }
+
     fn call(&self, proof: &ProofToSend, purpose: TxPurpose, round: u32, input: Vec<u8>) -> Call {
         Call {
             to: *self.registry.contract().address(),
@@ -231,12 +245,7 @@ impl Sender {
                 self.record(proof.sequence, change).await?;
                 Ok(Next::Watch(WatchMessage { proof: proof.clone(), round, commit_nonce: Some(record.tx.nonce) }))
             }
-            Err(SendError::WouldRevert { reason, .. }) => {
-                let change = StateChange::to(SubmissionState::Waiting).because(format!("commit not sent: {reason}"));
-                self.record(proof.sequence, change).await?;
-                Ok(Next::Release)
-            }
-            Err(SendError::Chain(error)) => Err(error),
+            Err(error) => self.not_sent(proof.sequence, "commit", error).await,
         }
     }
 
@@ -328,12 +337,7 @@ impl Sender {
                 self.record(proof.sequence, StateChange::to(SubmissionState::Revealing).in_round(round)).await?;
                 Ok(Next::Keep(RevealMessage { proof: proof.clone(), round, reveal_nonce: Some(record.tx.nonce) }))
             }
-            Err(SendError::WouldRevert { reason, .. }) => {
-                let change = StateChange::to(SubmissionState::Waiting).because(format!("reveal not sent: {reason}"));
-                self.record(proof.sequence, change).await?;
-                Ok(Next::Release)
-            }
-            Err(SendError::Chain(error)) => Err(error),
+            Err(error) => self.not_sent(proof.sequence, "reveal", error).await,
         }
     }
 }

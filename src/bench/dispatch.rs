@@ -153,7 +153,7 @@ async fn measure(args: DispatchArgs) -> Result<()> {
 }
 
 /// A snapshot that fills `shape`: one user per account slot, each asset held.
-fn write_snapshot(dir: &std::path::Path, shape: Shape) -> Result<()> {
+pub(super) fn write_snapshot(dir: &std::path::Path, shape: Shape) -> Result<()> {
     std::fs::create_dir_all(dir)?;
     let symbols: Vec<String> = (0..shape.assets()).map(|a| format!("COIN{a}")).collect();
     let mut assets = String::from("symbol,decimals,price_usd\n");
@@ -184,6 +184,17 @@ fn slot(key: &TaskKey) -> TaskKey {
 async fn precompute(circuits: &Arc<CircuitCache>, sequences: &[NewSequence]) -> Result<HashMap<TaskKey, Vec<u8>>> {
     let scratch = ScratchDatabase::sqlite()?;
     let generator = generator(&scratch, circuits).await?;
+    prove_all(&generator, circuits, sequences).await
+}
+
+/// Takes `sequences` into `generator` and proves every task, each distinct
+/// proof once (sequences with equal trees share all but their final
+/// proofs); the distinct proofs.
+pub(super) async fn prove_all(
+    generator: &Generator,
+    circuits: &Arc<CircuitCache>,
+    sequences: &[NewSequence],
+) -> Result<HashMap<TaskKey, Vec<u8>>> {
     for sequence in sequences {
         generator.store().insert_sequence(sequence).await?;
     }
@@ -267,7 +278,7 @@ fn time_checks(
 /// Workers and their tokens.
 const WORKER_TOKENS: [(&str, &str); 1] = [("bench", "bench-token-0000000000000001")];
 
-async fn generator(database: &ScratchDatabase, circuits: &Arc<CircuitCache>) -> Result<Arc<Generator>> {
+pub(super) async fn generator(database: &ScratchDatabase, circuits: &Arc<CircuitCache>) -> Result<Arc<Generator>> {
     let config = AgentConfig {
         database_url: database.url.clone(),
         api: ApiConfig { listen: "127.0.0.1:0".parse()?, body_limit_bytes: 64 << 20 },

@@ -71,6 +71,9 @@ enum BenchCommand {
     /// How many tasks per second one agent leases, checks and stores, on
     /// SQLite and PostgreSQL, with proofs computed beforehand.
     Dispatch(crate::bench::dispatch::DispatchArgs),
+    /// Blocks from a stored final proof to its verification and reward on
+    /// a local anvil, with many sequences in flight at once.
+    Submit(crate::bench::submit::SubmitArgs),
 }
 
 impl Cli {
@@ -93,6 +96,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Verify { out } => verify::verify(&out),
         Command::VerifyUser { file, root } => verify::verify_user(&file, root.as_deref()),
         Command::Bench { other: Some(BenchCommand::Dispatch(args)), .. } => crate::bench::dispatch::run(args),
+        Command::Bench { other: Some(BenchCommand::Submit(args)), .. } => crate::bench::submit::run(args),
         Command::Bench { shapes, other: None } => crate::bench::proving::run(shapes),
     }
 }

@@ -112,3 +112,22 @@ pub fn row(report: &str, first: &str) -> Option<Vec<String>> {
         .map(|l| l.split_whitespace().map(String::from).collect::<Vec<_>>())
         .find(|w| w.first().is_some_and(|w| w == first))
 }
+
+/// Runs `zkpor bench <args>` and returns what it printed, after checking
+/// that every one of `expected` is in it.
+pub fn bench_output(args: &[&str], expected: &[&str]) -> String {
+    let output = zkpor()
+        .arg("bench")
+        .args(args)
+        .timeout(Duration::from_secs(600))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let table = String::from_utf8(output).unwrap();
+    for line in expected {
+        assert!(table.contains(line), "no '{line}' in:\n{table}");
+    }
+    table
+}
