@@ -399,6 +399,35 @@ async fn a_round_nobody_reveals_is_settled_and_the_sequence_proven_in_a_fresh_ro
     assert_eq!((submission.round, submission.rounds), (2, 1));
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_commit_undone_by_a_reorg_before_its_confirmations_is_sent_again() {
+    let net = Net::start(20, 20).await;
+    let a = net.agent("a", 1, None, "confirmations = 3");
+    let _agent = start_agent(&a.config, a.port);
+    let _prover = start_prover(a.port);
+    let store = a.store().await;
+    net.until("the proof and the stake", &[&a], true, async || {
+        state_of(&store).await.is_some() && net.stake_of(a.account).await == U256::from(STAKE)
+    })
+    .await;
+    net.post(&a).await;
+    let commit = sent(&net, &a, &store, TxPurpose::Commit).await;
+    let hash: alloy::primitives::B256 = commit.latest().hash.parse().unwrap();
+    net.mine(1).await;
+    let receipt = net.owner.get_transaction_receipt(hash).await.unwrap().expect("the commit is mined");
+    assert_eq!(state_of(&store).await, Some(SubmissionState::Committing), "one block is not three confirmations");
+
+    // The block holding the commit is rolled back: the agent must not have
+    // taken it as final, and gets it mined again.
+    let _: serde_json::Value = net.owner.raw_request("anvil_rollback".into(), (1u64,)).await.unwrap();
+    assert!(net.head().await < receipt.block_number.unwrap(), "the commit's block is gone");
+    net.until("the reward", &[&a], true, async || state_of(&store).await == Some(SubmissionState::Rewarded)).await;
+    let records = transactions(&store, a.account).await;
+    assert_eq!(purposes(&records), [TxPurpose::Deposit, TxPurpose::Commit, TxPurpose::Reveal, TxPurpose::Claim]);
+    assert_no_gap_all_mined(&records);
+    assert_eq!(net.commit_state(1, a.account).await, CommitState::Rewarded);
+}
+
 /// A TCP proxy in front of anvil that can be cut off: while down it closes
 /// every connection, open ones included, as a node that went away.
 struct Proxy {
@@ -504,12 +533,24 @@ async fn the_agent_rides_out_a_lost_rpc_a_dropped_transaction_and_a_fee_spike() 
     assert_eq!(net.stake_of(a.account).await, U256::from(STAKE));
 }
 
-/// The submission benchmark runs end to end on one sequence and prints its
-/// figures (the figures that count come from a run with its defaults).
+/// The submission benchmark runs end to end on one sequence, its
+/// transactions final at a depth of two blocks, and prints its figures (the figures that count come from a run with its defaults).
 #[test]
 fn the_submission_benchmark_prints_its_latencies() {
     common::bench_output(
-        &["submit", "--sequences", "1", "--commit-window", "2", "--reveal-window", "2", "--block-ms", "150"],
+        &[
+            "submit",
+            "--sequences",
+            "1",
+            "--commit-window",
+            "2",
+            "--reveal-window",
+            "2",
+            "--block-ms",
+            "150",
+            "--confirmations",
+            "2",
+        ],
         &["blocks from proof to verified", "blocks from proof to reward claimed", "gas per sequence: commit"],
     );
 }

@@ -82,6 +82,21 @@ pub struct TxPolicy {
 }
 
 impl TxPolicy {
+    /// Fees `(max fee, tip)` for a transaction, from the node's `estimate`:
+    /// for a replacement of one signed with `previous` fees, at least
+    /// `fee_bump_percent` above them (nodes refuse a smaller raise); never
+    /// above the cap.
+    pub fn fees(&self, estimate: (u128, u128), previous: Option<(u128, u128)>) -> (u128, u128) {
+        let (mut max_fee, mut tip) = estimate;
+        if let Some((old_fee, old_tip)) = previous {
+            let bump = |value: u128| value + value * u128::from(self.fee_bump_percent) / 100 + 1;
+            max_fee = max_fee.max(bump(old_fee));
+            tip = tip.max(bump(old_tip));
+        }
+        let cap = self.max_fee_per_gas;
+        (max_fee.min(cap), tip.min(max_fee).min(cap))
+    }
+
     /// The rules of a `[chain]` section.
     pub fn of(config: &ChainConfig) -> Self {
         TxPolicy {
@@ -185,14 +200,7 @@ impl Transactor {
     /// over the previous, capped.
     async fn fees(&self, previous: Option<(u128, u128)>) -> anyhow::Result<(u128, u128)> {
         let estimate = self.provider.estimate_eip1559_fees().await.context("estimating fees")?;
-        let (mut max_fee, mut tip) = (estimate.max_fee_per_gas, estimate.max_priority_fee_per_gas);
-        if let Some((old_fee, old_tip)) = previous {
-            let bump = |value: u128| value + value * u128::from(self.policy.fee_bump_percent) / 100 + 1;
-            max_fee = max_fee.max(bump(old_fee));
-            tip = tip.max(bump(old_tip));
-        }
-        let cap = self.policy.max_fee_per_gas;
-        Ok((max_fee.min(cap), tip.min(cap)))
+        Ok(self.policy.fees((estimate.max_fee_per_gas, estimate.max_priority_fee_per_gas), previous))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -350,5 +358,45 @@ fn predicted(purpose: TxPurpose, error: RpcError<TransportErrorKind>) -> SendErr
             SendError::WouldRevert { purpose, reason }
         }
         None => SendError::Chain(anyhow::Error::new(error).context(format!("simulating {purpose}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GWEI: u128 = 1_000_000_000;
+
+    fn policy() -> TxPolicy {
+        TxPolicy {
+            confirmations: 1,
+            gas_margin_percent: 20,
+            max_fee_per_gas: 100 * GWEI,
+            replace_after: Duration::from_secs(60),
+            fee_bump_percent: 15,
+        }
+    }
+
+    #[test]
+    fn a_new_transaction_pays_the_estimate_under_the_cap() {
+        assert_eq!(policy().fees((30 * GWEI, 2 * GWEI), None), (30 * GWEI, 2 * GWEI));
+        assert_eq!(policy().fees((300 * GWEI, 2 * GWEI), None), (100 * GWEI, 2 * GWEI), "capped");
+    }
+
+    #[test]
+    fn a_replacement_raises_both_fees_by_the_bump_or_to_the_estimate() {
+        // The estimate fell: the bump decides (nodes want both fees raised).
+        let (fee, tip) = policy().fees((10 * GWEI, GWEI), Some((20 * GWEI, 2 * GWEI)));
+        assert!(fee >= 23 * GWEI && tip >= 2 * GWEI + 3 * GWEI / 10, "{fee} {tip}");
+        // The base fee spiked: the estimate decides.
+        assert_eq!(policy().fees((80 * GWEI, 3 * GWEI), Some((20 * GWEI, 2 * GWEI))), (80 * GWEI, 3 * GWEI));
+        // At the cap nothing rises any more: the caller keeps the old one.
+        assert_eq!(policy().fees((10 * GWEI, GWEI), Some((100 * GWEI, 2 * GWEI))).0, 100 * GWEI);
+    }
+
+    #[test]
+    fn the_tip_never_exceeds_the_fee_cap_of_the_transaction() {
+        let (fee, tip) = policy().fees((5 * GWEI, 50 * GWEI), None);
+        assert!(tip <= fee, "{fee} {tip}");
     }
 }
