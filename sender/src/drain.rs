@@ -328,7 +328,7 @@ impl Sender {
                     self.record(proof.sequence, StateChange::to(SubmissionState::Failed).because(reason)).await?;
                     return Ok(Next::Release);
                 }
-                self.transactor.send(&call).await
+                self.transactor.send_simulated(&call).await
             }
             Err(error) => Err(error),
         };

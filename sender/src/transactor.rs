@@ -174,6 +174,13 @@ impl Transactor {
     /// broadcasts it. A predicted revert is returned, never paid for.
     pub async fn send(&self, call: &Call) -> Result<TxRecord, SendError> {
         self.simulate(call).await?;
+        self.send_simulated(call).await
+    }
+
+    /// [`send`](Self::send) for a call the caller has just simulated
+    /// itself (to read what it returns): the gas estimate still reverts
+    /// for a call that would.
+    pub async fn send_simulated(&self, call: &Call) -> Result<TxRecord, SendError> {
         let estimate =
             self.provider.estimate_gas(self.request(call)).await.map_err(|error| predicted(call.purpose, error))?;
         let gas_limit = estimate + estimate * self.policy.gas_margin_percent / 100;
