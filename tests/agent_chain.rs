@@ -238,6 +238,13 @@ async fn a_sequence_is_proven_committed_revealed_verified_and_paid() {
     let report = status(&a.config);
     let line = report.lines().find(|l| l.contains("rewarded")).unwrap_or_else(|| panic!("{report}"));
     assert_eq!(line.split_whitespace().collect::<Vec<_>>(), ["1", "rewarded", "1", &info.verifiedBlock.to_string()]);
+    let metrics = reqwest::get(format!("http://127.0.0.1:{}/metrics", a.port)).await.unwrap().text().await.unwrap();
+    for line in [
+        "zkpor_submissions{state=\"rewarded\"} 1",
+        "zkpor_chain_transactions{purpose=\"reveal\",status=\"mined\"} 1",
+    ] {
+        assert!(metrics.contains(line), "no '{line}' in:\n{metrics}");
+    }
     assert!(agent.terminate(), "SIGTERM stops the agent cleanly:\n{}", tail(&a.log()));
 }
 
