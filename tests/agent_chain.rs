@@ -21,7 +21,7 @@ use zkpor_circuits::Shape;
 use zkpor_store::{Store, SubmissionState, TxPurpose, TxRecord, TxStatus};
 
 mod common;
-use common::{TOKEN, free_port, log_of, start_agent, start_prover, status, tail, write_snapshot};
+use common::{Running, TOKEN, free_port, log_of, start_agent, start_prover, status, tail, write_snapshot};
 
 const ETHER: u64 = 1_000_000_000_000_000_000;
 const REWARD: u64 = ETHER / 10;
@@ -202,6 +202,29 @@ fn purposes(records: &[TxRecord]) -> Vec<TxPurpose> {
     records.iter().map(|r| r.tx.purpose).collect()
 }
 
+/// One agent (anvil's account 1) with one prover worker, its proof ready
+/// and its stake deposited.
+struct Solo {
+    a: AgentFiles,
+    agent: Running,
+    store: Store,
+    _prover: Running,
+}
+
+impl Solo {
+    async fn ready(net: &Net, rpc: Option<&str>, chain_extra: &str) -> Solo {
+        let a = net.agent("a", 1, rpc, chain_extra);
+        let agent = start_agent(&a.config, a.port);
+        let _prover = start_prover(a.port);
+        let store = a.store().await;
+        net.until("the proof and the stake", &[&a], true, async || {
+            state_of(&store).await.is_some() && net.stake_of(a.account).await == U256::from(STAKE)
+        })
+        .await;
+        Solo { a, agent, store, _prover }
+    }
+}
+
 /// Nonces used one after another from 0, each transaction mined.
 fn assert_no_gap_all_mined(records: &[TxRecord]) {
     for (i, record) in records.iter().enumerate() {
@@ -239,10 +262,9 @@ async fn a_sequence_is_proven_committed_revealed_verified_and_paid() {
     let line = report.lines().find(|l| l.contains("rewarded")).unwrap_or_else(|| panic!("{report}"));
     assert_eq!(line.split_whitespace().collect::<Vec<_>>(), ["1", "rewarded", "1", &info.verifiedBlock.to_string()]);
     let metrics = reqwest::get(format!("http://127.0.0.1:{}/metrics", a.port)).await.unwrap().text().await.unwrap();
-    for line in [
-        "zkpor_submissions{state=\"rewarded\"} 1",
-        "zkpor_chain_transactions{purpose=\"reveal\",status=\"mined\"} 1",
-    ] {
+    for line in
+        ["zkpor_submissions{state=\"rewarded\"} 1", "zkpor_chain_transactions{purpose=\"reveal\",status=\"mined\"} 1"]
+    {
         assert!(metrics.contains(line), "no '{line}' in:\n{metrics}");
     }
     assert!(agent.terminate(), "SIGTERM stops the agent cleanly:\n{}", tail(&a.log()));
@@ -328,14 +350,8 @@ async fn two_agents_share_the_reward_and_one_too_late_for_t1_neither_reveals_nor
 #[tokio::test(flavor = "multi_thread")]
 async fn an_agent_killed_after_each_step_on_chain_finishes_without_a_duplicate_a_gap_or_a_slash() {
     let net = Net::start(20, 20).await;
-    let a = net.agent("a", 1, None, "");
-    let mut agent = start_agent(&a.config, a.port);
-    let _prover = start_prover(a.port);
-    let store = a.store().await;
-    net.until("the proof and the stake", &[&a], true, async || {
-        state_of(&store).await.is_some() && net.stake_of(a.account).await == U256::from(STAKE)
-    })
-    .await;
+    let Solo { a, agent, store, _prover } = Solo::ready(&net, None, "").await;
+    let mut agent = agent;
     net.post(&a).await;
 
     // (a) Killed after sending the commit, before it is mined.
@@ -409,14 +425,7 @@ async fn a_round_nobody_reveals_is_settled_and_the_sequence_proven_in_a_fresh_ro
 #[tokio::test(flavor = "multi_thread")]
 async fn a_commit_undone_by_a_reorg_before_its_confirmations_is_sent_again() {
     let net = Net::start(20, 20).await;
-    let a = net.agent("a", 1, None, "confirmations = 3");
-    let _agent = start_agent(&a.config, a.port);
-    let _prover = start_prover(a.port);
-    let store = a.store().await;
-    net.until("the proof and the stake", &[&a], true, async || {
-        state_of(&store).await.is_some() && net.stake_of(a.account).await == U256::from(STAKE)
-    })
-    .await;
+    let Solo { a, agent: _agent, store, _prover } = Solo::ready(&net, None, "confirmations = 3").await;
     net.post(&a).await;
     let commit = sent(&net, &a, &store, TxPurpose::Commit).await;
     let hash: alloy::primitives::B256 = commit.latest().hash.parse().unwrap();
@@ -478,14 +487,8 @@ impl Proxy {
 async fn the_agent_rides_out_a_lost_rpc_a_dropped_transaction_and_a_fee_spike() {
     let net = Net::start(20, 20).await;
     let proxy = Proxy::start(net.anvil.port()).await;
-    let a = net.agent("a", 1, Some(&proxy.url()), "replace_after_secs = 2\nrpc_timeout_secs = 2");
-    let agent = start_agent(&a.config, a.port);
-    let _prover = start_prover(a.port);
-    let store = a.store().await;
-    net.until("the proof and the stake", &[&a], true, async || {
-        state_of(&store).await.is_some() && net.stake_of(a.account).await == U256::from(STAKE)
-    })
-    .await;
+    let extra = "replace_after_secs = 2\nrpc_timeout_secs = 2";
+    let Solo { a, mut agent, store, _prover } = Solo::ready(&net, Some(&proxy.url()), extra).await;
 
     // The RPC endpoint goes away while blocks keep coming and the sequence
     // is posted; the agent keeps running and carries on when it is back.
@@ -493,7 +496,6 @@ async fn the_agent_rides_out_a_lost_rpc_a_dropped_transaction_and_a_fee_spike() 
     let failures = log_count(&a, "manager tick failed");
     net.until("the agent to notice", &[&a], true, async || log_count(&a, "manager tick failed") > failures + 3).await;
     net.post(&a).await;
-    let mut agent = agent;
     assert!(agent.0.try_wait().unwrap().is_none(), "the agent keeps running:\n{}", tail(&a.log()));
     proxy.set_down(false);
 
