@@ -200,8 +200,8 @@ impl Metrics {
             self.sequences.get_or_create(&StatusLabel { status: sequence.status.to_string() }).inc();
         }
         self.submissions.clear();
-        for submission in store.submissions().await? {
-            self.submissions.get_or_create(&StateLabel { state: submission.state.to_string() }).inc();
+        for (state, count) in store.submission_counts().await? {
+            self.submissions.get_or_create(&StateLabel { state: state.to_string() }).set(count as i64);
         }
         self.transactions.clear();
         for count in store.transaction_counts().await? {

@@ -90,11 +90,6 @@ impl Manager {
         Ok(Arc::new(Manager { store, sender, transactor, registry, circuits, settings }))
     }
 
-    /// The sender.
-    pub fn sender(&self) -> &Arc<Sender> {
-        &self.sender
-    }
-
     /// Runs the manager and the sender until `shutdown` turns true: the tick
     /// in progress finishes, then both stop; everything is in the database.
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) -> Result<()> {
@@ -118,7 +113,7 @@ impl Manager {
     /// One look at the chain and the database.
     pub async fn tick(&self, head: &watch::Sender<u64>) -> Result<()> {
         let block = self.registry.head().await?;
-        let pending = self.transactor.follow_pending().await?;
+        let pending = self.transactor.follow_pending(block).await?;
         head.send_if_modified(|seen| std::mem::replace(seen, block) != block);
         self.take_in(block).await?;
         self.keep_stake(&pending).await?;

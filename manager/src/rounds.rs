@@ -42,21 +42,19 @@ impl Manager {
 
     async fn route_one(&self, submission: &Submission, pending: Option<&TxRecord>) -> Result<()> {
         let sequence = submission.sequence;
-        let proof = ProofToSend {
-            sequence,
-            calldata: Bytes::from(submission.calldata.clone()),
-            proof_hash: submission.proof_hash.parse::<B256>().context("a stored proof hash")?,
-        };
+        let proof_hash = submission.proof_hash.parse::<B256>().context("a stored proof hash")?;
+        // The calldata is copied only for a sequence handed to the sender.
+        let proof = || ProofToSend { sequence, calldata: Bytes::from(submission.calldata.clone()), proof_hash };
         if let Some(record) = pending {
             let round = record.tx.round.unwrap_or(submission.round);
             match record.tx.purpose {
                 TxPurpose::Commit => {
                     info!(sequence, nonce = record.tx.nonce, "watching our pending commit");
-                    self.sender.watch(WatchMessage { proof, round, commit_nonce: Some(record.tx.nonce) })?;
+                    self.sender.watch(WatchMessage { proof: proof(), round, commit_nonce: Some(record.tx.nonce) })?;
                 }
                 TxPurpose::Reveal => {
                     info!(sequence, nonce = record.tx.nonce, "watching our pending reveal");
-                    self.sender.reveal(RevealMessage { proof, round, reveal_nonce: Some(record.tx.nonce) })?;
+                    self.sender.reveal(RevealMessage { proof: proof(), round, reveal_nonce: Some(record.tx.nonce) })?;
                 }
                 // A settle or claim of ours is under way: its outcome decides.
                 TxPurpose::Settle | TxPurpose::Claim | TxPurpose::Deposit => {}
@@ -64,7 +62,7 @@ impl Manager {
             return Ok(());
         }
         let view = self.registry.sequence(sequence).await?;
-        match next_step(&view, proof.proof_hash, self.settings.commit_margin) {
+        match next_step(&view, proof_hash, self.settings.commit_margin) {
             Step::Commit { .. } => {
                 if submission.rounds == 0
                     && let Some(reason) = self.refusal_before_first_commit(submission).await?
@@ -72,13 +70,13 @@ impl Manager {
                     warn!(sequence, %reason, "not committing");
                     return self.record(submission, StateChange::to(SubmissionState::Failed).because(reason)).await;
                 }
-                self.sender.commit(CommitMessage { proof })?;
+                self.sender.commit(CommitMessage { proof: proof() })?;
             }
             Step::WaitToReveal { .. } => {
-                self.sender.watch(WatchMessage { proof, round: view.round, commit_nonce: None })?;
+                self.sender.watch(WatchMessage { proof: proof(), round: view.round, commit_nonce: None })?;
             }
             Step::Reveal { round, .. } => {
-                self.sender.reveal(RevealMessage { proof, round, reveal_nonce: None })?;
+                self.sender.reveal(RevealMessage { proof: proof(), round, reveal_nonce: None })?;
             }
             Step::WaitForRound { until } => self.wait_for_round(submission, &view, until).await?,
             Step::Settle => self.settle(submission, &view).await?,
@@ -151,14 +149,7 @@ impl Manager {
     /// Sends `call` for `submission`; a predicted revert (another prover
     /// got there first) is only logged.
     async fn send_for(&self, submission: &Submission, purpose: TxPurpose, round: u32, input: Vec<u8>) -> Result<bool> {
-        let call = Call {
-            to: *self.registry.contract().address(),
-            input: Bytes::from(input),
-            value: U256::ZERO,
-            purpose,
-            sequence: Some(submission.sequence),
-            round: Some(round),
-        };
+        let call = Call::about(*self.registry.contract().address(), purpose, submission.sequence, round, input);
         match self.transactor.send(&call).await {
             Ok(record) => {
                 info!(sequence = submission.sequence, %purpose, nonce = record.tx.nonce, "sent");

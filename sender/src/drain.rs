@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use alloy::primitives::{Bytes, U256};
+use alloy::primitives::U256;
 use alloy::sol_types::SolCall;
 use anyhow::{Context, Result};
 use parking_lot::Mutex;
@@ -106,15 +106,6 @@ impl Sender {
     /// Whether the sender holds `sequence` (in a cache or being handled).
     pub fn holds(&self, sequence: u64) -> bool {
         self.held.lock().contains(&sequence)
-    }
-
-    /// Messages per cache: commit, watch, reveal.
-    pub fn queue_lengths(&self) -> [(&'static str, usize); 3] {
-        [
-            (self.commits.name(), self.commits.len()),
-            (self.watched.name(), self.watched.len()),
-            (self.reveals.name(), self.reveals.len()),
-        ]
     }
 
     fn hold(&self, sequence: u64) -> Result<(), AlreadyHeld> {
@@ -216,14 +207,7 @@ impl Sender {
     }
 
     fn call(&self, proof: &ProofToSend, purpose: TxPurpose, round: u32, input: Vec<u8>) -> Call {
-        Call {
-            to: *self.registry.contract().address(),
-            input: Bytes::from(input),
-            value: U256::ZERO,
-            purpose,
-            sequence: Some(proof.sequence),
-            round: Some(round),
-        }
+        Call::about(*self.registry.contract().address(), purpose, proof.sequence, round, input)
     }
 
     /// Cache 1: commit the proof hash if the round lets us.

@@ -41,6 +41,13 @@ pub struct Call {
     pub round: Option<u32>,
 }
 
+impl Call {
+    /// A call to the contract `to` about `sequence`, sending no value.
+    pub fn about(to: Address, purpose: TxPurpose, sequence: u64, round: u32, input: Vec<u8>) -> Self {
+        Call { to, input: Bytes::from(input), value: U256::ZERO, purpose, sequence: Some(sequence), round: Some(round) }
+    }
+}
+
 /// Why a transaction was not sent.
 #[derive(Debug, Error)]
 pub enum SendError {
@@ -151,17 +158,13 @@ impl Transactor {
         self.account.to_string()
     }
 
-    /// The provider.
-    pub fn provider(&self) -> &DynProvider {
-        &self.provider
+    /// A request from our account to `to` with `input` and `value`.
+    fn request_to(&self, to: Address, input: Bytes, value: U256) -> TransactionRequest {
+        TransactionRequest::default().with_from(self.account).with_to(to).with_input(input).with_value(value)
     }
 
     fn request(&self, call: &Call) -> TransactionRequest {
-        TransactionRequest::default()
-            .with_from(self.account)
-            .with_to(call.to)
-            .with_input(call.input.clone())
-            .with_value(call.value)
+        self.request_to(call.to, call.input.clone(), call.value)
     }
 
     /// Runs `call` as an `eth_call` from our account: what it returns, or
@@ -191,7 +194,7 @@ impl Transactor {
             self.provider.get_transaction_count(self.account).pending().await.context("reading the account's nonce")?;
         let recorded = self.store.next_recorded_nonce(&account).await.map_err(anyhow::Error::from)?;
         let nonce = on_chain.max(recorded.unwrap_or(0));
-        let attempt = self.sign(call.to, &call.input, call.value, nonce, gas_limit, max_fee, tip, 1).await?;
+        let attempt = self.sign(self.request(call), nonce, gas_limit, (max_fee, tip), 1).await?;
         let tx = NewTx { account, nonce, purpose: call.purpose, sequence: call.sequence, round: call.round };
         if !self.store.record_transaction(&tx, &attempt).await.map_err(anyhow::Error::from)? {
             return Err(anyhow!("nonce {nonce} is already recorded for {}", tx.account).into());
@@ -210,23 +213,17 @@ impl Transactor {
         Ok(self.policy.fees((estimate.max_fee_per_gas, estimate.max_priority_fee_per_gas), previous))
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Signs `request` as attempt `attempt` of nonce `nonce`, with `fees`
+    /// (max fee, tip).
     async fn sign(
         &self,
-        to: Address,
-        input: &Bytes,
-        value: U256,
+        request: TransactionRequest,
         nonce: u64,
         gas_limit: u64,
-        max_fee: u128,
-        tip: u128,
+        (max_fee, tip): (u128, u128),
         attempt: u32,
     ) -> anyhow::Result<TxAttempt> {
-        let request = TransactionRequest::default()
-            .with_from(self.account)
-            .with_to(to)
-            .with_input(input.clone())
-            .with_value(value)
+        let request = request
             .with_nonce(nonce)
             .with_chain_id(self.chain_id)
             .with_gas_limit(gas_limit)
@@ -255,27 +252,28 @@ impl Transactor {
         }
     }
 
-    /// Looks at every pending transaction: records those final, re-broadcasts
-    /// those the node lost, replaces those stuck too long. Lowest nonce first.
-    pub async fn follow_pending(&self) -> anyhow::Result<Vec<(TxRecord, TxProgress)>> {
+    /// Looks at every pending transaction, the chain's head being `head`:
+    /// records those final, re-broadcasts those the node lost, replaces those
+    /// stuck too long. Lowest nonce first.
+    pub async fn follow_pending(&self, head: u64) -> anyhow::Result<Vec<(TxRecord, TxProgress)>> {
         let pending = self.store.pending_transactions(&self.account_key()).await?;
         let mut seen = Vec::with_capacity(pending.len());
         for record in pending {
-            let progress = self.follow(&record).await?;
+            let progress = self.follow(&record, head).await?;
             seen.push((record, progress));
         }
         Ok(seen)
     }
 
-    async fn follow(&self, record: &TxRecord) -> anyhow::Result<TxProgress> {
-        if let Some(progress) = self.mined(record).await? {
+    async fn follow(&self, record: &TxRecord, head: u64) -> anyhow::Result<TxProgress> {
+        if let Some(progress) = self.mined(record, head).await? {
             return Ok(progress);
         }
         let used = self.provider.get_transaction_count(self.account).await.context("reading the account's nonce")?;
         if used > record.tx.nonce {
             // Mined since we looked, or the nonce went to a transaction sent
             // from elsewhere: look once more before calling it dropped.
-            if let Some(progress) = self.mined(record).await? {
+            if let Some(progress) = self.mined(record, head).await? {
                 return Ok(progress);
             }
             let outcome = TxOutcome { status: TxStatus::Dropped, mined_hash: None, block: None, gas_used: None };
@@ -285,19 +283,19 @@ impl Transactor {
         }
         let latest = record.latest();
         let hash: B256 = latest.hash.parse().context("a recorded transaction hash")?;
-        let known = self.provider.get_transaction_by_hash(hash).await.context("looking up a transaction")?;
         let age = Duration::from_millis((now_ms() - latest.sent_ms).max(0) as u64);
         if age >= self.policy.replace_after {
             self.replace(record).await?;
-        } else if known.is_none() {
+        } else if self.provider.get_transaction_by_hash(hash).await.context("looking up a transaction")?.is_none() {
             info!(nonce = record.tx.nonce, %hash, "transaction not in the node's pool: broadcasting it again");
             self.broadcast(latest).await;
         }
         Ok(TxProgress::Pending)
     }
 
-    /// The outcome if an attempt is mined deep enough; `None` while none is.
-    async fn mined(&self, record: &TxRecord) -> anyhow::Result<Option<TxProgress>> {
+    /// The outcome if an attempt is mined deep enough below `head`; `None`
+    /// while none is mined.
+    async fn mined(&self, record: &TxRecord, head: u64) -> anyhow::Result<Option<TxProgress>> {
         for attempt in record.attempts.iter().rev() {
             let hash: B256 = attempt.hash.parse().context("a recorded transaction hash")?;
             let Some(receipt) =
@@ -306,7 +304,6 @@ impl Transactor {
                 continue;
             };
             let Some(block) = receipt.block_number else { continue };
-            let head = self.provider.get_block_number().await.context("reading the head block")?;
             if head + 1 < block + self.policy.confirmations {
                 return Ok(Some(TxProgress::Pending));
             }
@@ -341,8 +338,8 @@ impl Transactor {
         };
         let tx = signed.tx();
         let to = tx.to.to().copied().context("a recorded transaction without a recipient")?;
-        let attempt =
-            self.sign(to, &tx.input, tx.value, tx.nonce, tx.gas_limit, max_fee, tip, latest.attempt + 1).await?;
+        let request = self.request_to(to, tx.input.clone(), tx.value);
+        let attempt = self.sign(request, tx.nonce, tx.gas_limit, (max_fee, tip), latest.attempt + 1).await?;
         self.store.record_attempt(&record.tx.account, record.tx.nonce, &attempt).await?;
         info!(nonce = record.tx.nonce, purpose = %record.tx.purpose, attempt = attempt.attempt, max_fee, tip, hash = %attempt.hash, "replacing a stuck transaction");
         self.broadcast(&attempt).await;

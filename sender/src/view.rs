@@ -28,11 +28,6 @@ impl RegistryView {
         &self.contract
     }
 
-    /// The prover.
-    pub fn prover(&self) -> Address {
-        self.prover
-    }
-
     /// The chain's head block.
     pub async fn head(&self) -> Result<u64> {
         self.contract.provider().get_block_number().await.context("reading the head block")

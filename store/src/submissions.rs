@@ -212,9 +212,32 @@ impl Store {
         rows.iter().map(submission_row).collect()
     }
 
-    /// Submissions with work left, lowest sequence first.
+    /// Submissions with work left, lowest sequence first (those in a final
+    /// state, and their calldata, are not read).
     pub async fn open_submissions(&self) -> Result<Vec<Submission>> {
-        Ok(self.submissions().await?.into_iter().filter(|s| !s.state.is_final()).collect())
+        let finals: Vec<String> =
+            SubmissionState::ALL.iter().filter(|s| s.is_final()).map(|s| format!("'{}'", s.as_str())).collect();
+        let rows =
+            sqlx::query(&format!("{SUBMISSION_COLUMNS} WHERE state NOT IN ({}) ORDER BY sequence", finals.join(", ")))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(StoreError::db("reading open submissions"))?;
+        rows.iter().map(submission_row).collect()
+    }
+
+    /// How many submissions are in each state, for metrics.
+    pub async fn submission_counts(&self) -> Result<Vec<(SubmissionState, u64)>> {
+        let rows = sqlx::query("SELECT state, COUNT(*) FROM submissions GROUP BY state ORDER BY state")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::db("counting submissions"))?;
+        rows.iter()
+            .map(|row| {
+                let state: String = row.try_get(0).map_err(StoreError::db("counting submissions"))?;
+                let count: i64 = row.try_get(1).map_err(StoreError::db("counting submissions"))?;
+                Ok((state.parse()?, count as u64))
+            })
+            .collect()
     }
 
     /// Applies `change` to `sequence`'s submission.
