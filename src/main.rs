@@ -2,6 +2,7 @@
 
 mod bench;
 mod cli;
+mod dev;
 mod gas_report;
 mod progress;
 mod table;

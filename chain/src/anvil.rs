@@ -31,6 +31,13 @@ pub fn spawn_anvil() -> Result<AnvilInstance> {
     Anvil::at(&binary).try_spawn().with_context(|| format!("starting {}", binary.display()))
 }
 
+/// Starts anvil on a free port mining a block every `seconds`, with or
+/// without transactions.
+pub fn spawn_anvil_with_block_time(seconds: u64) -> Result<AnvilInstance> {
+    let binary = anvil_binary()?;
+    Anvil::at(&binary).block_time(seconds).try_spawn().with_context(|| format!("starting {}", binary.display()))
+}
+
 /// Mines `blocks` empty blocks (anvil's `anvil_mine`).
 pub async fn mine<P: Provider>(provider: &P, blocks: u64) -> Result<()> {
     let _: serde_json::Value =

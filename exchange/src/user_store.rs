@@ -7,6 +7,7 @@ use anyhow::{Context, Result, bail, ensure};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqliteConnection};
 use zkpor_circuits::Hash;
+use zkpor_circuits::account::{AccountLeaf, id_hash};
 use zkpor_circuits::encoding::HashHex;
 use zkpor_circuits::merkle::empty_roots;
 use zkpor_snapshot::decimal::format_units;
@@ -33,6 +34,7 @@ const SCHEMA: &[&str] = &[
         hash BLOB NOT NULL,
         PRIMARY KEY (height, idx)
     ) WITHOUT ROWID",
+    "CREATE UNIQUE INDEX users_by_leaf ON users (leaf_index)",
 ];
 
 /// An open user-proof store.
@@ -86,6 +88,27 @@ impl UserStore {
             }
         }
         tx.commit().await?;
+        pool.close().await;
+        Ok(())
+    }
+
+    /// Rewrites the sequence number of the store at `path`: an exchange
+    /// writes its store before posting, and learns the number the registry
+    /// gave the sequence only then.
+    pub async fn set_sequence(path: &Path, sequence: u64) -> Result<()> {
+        let options = SqliteConnectOptions::new().filename(path);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .with_context(|| format!("opening {}", path.display()))?;
+        let mut statement: StatementFile = serde_json::from_str(&meta(&pool, "statement").await?)?;
+        statement.sequence = sequence;
+        sqlx::query("UPDATE meta SET value = ? WHERE key = 'statement'")
+            .bind(serde_json::to_string(&statement)?)
+            .execute(&pool)
+            .await
+            .with_context(|| format!("updating {}", path.display()))?;
         pool.close().await;
         Ok(())
     }
@@ -164,6 +187,36 @@ impl UserStore {
                 levels,
             },
         })
+    }
+
+    /// The leaves of batch `index` (the shape's batch size, the last batch
+    /// shorter), ids hidden behind their hashes: what a prover of the batch
+    /// receives.
+    pub async fn batch_leaves(&self, index: u64) -> Result<Vec<AccountLeaf>> {
+        let size = self.statement.shape.batch_size() as u64;
+        let start = index.checked_mul(size).filter(|&s| s < self.statement.account_count.max(1));
+        let Some(start) = start else {
+            bail!("batch {index} is past the last account ({} accounts)", self.statement.account_count);
+        };
+        let rows = sqlx::query(
+            "SELECT id, nonce, equity, debt FROM users WHERE leaf_index >= ? AND leaf_index < ? ORDER BY leaf_index",
+        )
+        .bind(i64::try_from(start)?)
+        .bind(i64::try_from(start + size)?)
+        .fetch_all(&self.pool)
+        .await
+        .with_context(|| format!("reading the accounts of batch {index}"))?;
+        rows.iter()
+            .map(|row| {
+                let id: String = row.get("id");
+                let nonce = HashHex::from_bytes(blob32(row.get("nonce"))?)?;
+                Ok(AccountLeaf {
+                    id_hash: id_hash(&id, &nonce),
+                    equity: from_words(row.get("equity"))?,
+                    debt: from_words(row.get("debt"))?,
+                })
+            })
+            .collect()
     }
 
     async fn node(&self, height: usize, index: u64) -> Result<Hash> {

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use zkpor_chain::config::ChainConfig;
 use zkpor_circuits::Shape;
 use zkpor_circuits::encoding::Address;
+use zkpor_exchange::server::access::constant_time_eq;
 
 /// Everything `zkpor agent` reads.
 #[derive(Clone, Debug, Deserialize)]
@@ -92,6 +93,53 @@ pub struct SourceConfig {
     /// Snapshot directories on this machine, each a sequence.
     #[serde(default)]
     pub snapshots: Vec<LocalSnapshot>,
+    /// Follow the registry of `[chain]`: every posted sequence is proven,
+    /// its witness fetched from the exchange.
+    #[serde(default)]
+    pub exchange: Option<ExchangeSource>,
+}
+
+/// Where the witnesses of posted sequences come from: the exchange's
+/// endpoint (`url` and a token), or, for an exchange running its own
+/// agent, its archive on this machine (`archive`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExchangeSource {
+    /// Base URL of `zkpor exchange serve`.
+    pub url: Option<String>,
+    /// This agent's bearer token there.
+    pub token: Option<String>,
+    /// A file holding the token instead (relative to the configuration).
+    pub token_file: Option<PathBuf>,
+    /// The directory `zkpor exchange publish` writes (relative to the
+    /// configuration), read without any HTTP hop.
+    pub archive: Option<PathBuf>,
+    /// The first sequence to prove: earlier ones are left to others.
+    #[serde(default = "defaults::first_sequence")]
+    pub first_sequence: u64,
+    /// How often the registry is read for new sequences.
+    #[serde(default = "defaults::source_poll_ms")]
+    pub poll_interval_ms: u64,
+    /// How long after a refused witness it is fetched again.
+    #[serde(default = "defaults::retry_refused_secs")]
+    pub retry_refused_secs: u64,
+    /// Timeout of one request to the exchange.
+    #[serde(default = "defaults::exchange_timeout_secs")]
+    pub timeout_secs: u64,
+}
+
+impl ExchangeSource {
+    /// The bearer token, from the configuration or its file.
+    pub fn token(&self) -> Result<String> {
+        match (&self.token, &self.token_file) {
+            (Some(token), _) => Ok(token.clone()),
+            (None, Some(file)) => Ok(std::fs::read_to_string(file)
+                .with_context(|| format!("reading the token file {}", file.display()))?
+                .trim()
+                .to_string()),
+            (None, None) => anyhow::bail!("source.exchange.url needs source.exchange.token or token_file"),
+        }
+    }
 }
 
 /// A snapshot directory to prove as a sequence.
@@ -137,6 +185,18 @@ mod defaults {
     pub fn reap_secs() -> u64 {
         5
     }
+    pub fn first_sequence() -> u64 {
+        1
+    }
+    pub fn source_poll_ms() -> u64 {
+        5000
+    }
+    pub fn retry_refused_secs() -> u64 {
+        60
+    }
+    pub fn exchange_timeout_secs() -> u64 {
+        30
+    }
 }
 
 impl Default for ApiConfig {
@@ -171,14 +231,21 @@ impl AgentConfig {
         ensure!(path.is_file(), "no configuration file at {}", path.display());
         let mut config: AgentConfig = Figment::new()
             .merge(Toml::file(path))
-            .merge(Env::prefixed("ZKPOR_AGENT_").split("__"))
+            .merge(Env::prefixed("ZKPOR_AGENT_").split("__").ignore(&["config"]))
             .extract()
             .with_context(|| format!("reading the configuration {}", path.display()))?;
         let base = path.parent().unwrap_or(Path::new("."));
-        for snapshot in &mut config.source.snapshots {
-            if snapshot.path.is_relative() {
-                snapshot.path = base.join(&snapshot.path);
+        let relative = |path: &mut PathBuf| {
+            if path.is_relative() {
+                *path = base.join(&*path);
             }
+        };
+        for snapshot in &mut config.source.snapshots {
+            relative(&mut snapshot.path);
+        }
+        if let Some(exchange) = &mut config.source.exchange {
+            exchange.archive.as_mut().map(relative);
+            exchange.token_file.as_mut().map(relative);
         }
         if let Some(chain) = &mut config.chain {
             chain.check(base)?;
@@ -201,6 +268,21 @@ impl AgentConfig {
             ensure!(names.insert(&worker.name), "two workers named '{}'", worker.name);
             ensure!(tokens.insert(&worker.token), "two workers share a token");
         }
+        if let Some(exchange) = &self.source.exchange {
+            ensure!(self.chain.is_some(), "source.exchange follows the registry of [chain], which is missing");
+            ensure!(
+                self.source.snapshots.is_empty(),
+                "source.exchange and source.snapshots both give sequence numbers: use one"
+            );
+            ensure!(
+                exchange.url.is_some() != exchange.archive.is_some(),
+                "source.exchange needs exactly one of url (the exchange's endpoint) or archive (its directory)"
+            );
+            if exchange.url.is_some() {
+                exchange.token()?;
+            }
+            ensure!(exchange.poll_interval_ms >= 10, "source.exchange.poll_interval_ms must be at least 10");
+        }
         let mut sequences = std::collections::HashSet::new();
         for snapshot in &self.source.snapshots {
             ensure!(snapshot.sequence > 0, "sequence numbers start at 1 ({})", snapshot.path.display());
@@ -213,11 +295,6 @@ impl AgentConfig {
     pub fn worker_of(&self, token: &str) -> Option<&str> {
         self.workers.iter().find(|w| constant_time_eq(w.token.as_bytes(), token.as_bytes())).map(|w| w.name.as_str())
     }
-}
-
-/// Compares without stopping at the first difference.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
@@ -298,6 +375,30 @@ mod tests {
         let text = format!("{MINIMAL}{CHAIN}private_key = \"{KEY}\"\nfee_bump_percent = 5\n");
         let err = format!("{:#}", AgentConfig::load(&write(dir.path(), &text)).unwrap_err());
         assert!(err.contains("chain.fee_bump_percent"), "{err}");
+    }
+
+    #[test]
+    fn an_exchange_source_needs_the_chain_and_one_witness_origin() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = format!("private_key = \"{KEY}\"\n");
+        let exchange = "[source.exchange]\nurl = \"http://127.0.0.1:8490\"\ntoken = \"agent-token-0123456\"\n";
+        let config = AgentConfig::load(&write(dir.path(), &format!("{MINIMAL}{exchange}{CHAIN}{key}"))).unwrap();
+        let source = config.source.exchange.unwrap();
+        assert_eq!((source.first_sequence, source.poll_interval_ms), (1, 5000));
+        assert_eq!(source.token().unwrap(), "agent-token-0123456");
+
+        let archive = "[source.exchange]\narchive = \"exchange-data\"\n";
+        let config = AgentConfig::load(&write(dir.path(), &format!("{MINIMAL}{archive}{CHAIN}{key}"))).unwrap();
+        assert_eq!(config.source.exchange.unwrap().archive.unwrap(), dir.path().join("exchange-data"));
+
+        for (text, expected) in [
+            (format!("{MINIMAL}{exchange}"), "[chain], which is missing"),
+            (format!("{MINIMAL}[source.exchange]\n{CHAIN}{key}"), "exactly one of url"),
+            (format!("{MINIMAL}[source.exchange]\nurl = \"http://x\"\n{CHAIN}{key}"), "needs source.exchange.token"),
+        ] {
+            let err = format!("{:#}", AgentConfig::load(&write(dir.path(), &text)).unwrap_err());
+            assert!(err.contains(expected), "{text}: {err}");
+        }
     }
 
     #[test]

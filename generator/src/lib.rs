@@ -1,7 +1,7 @@
 //! The agent's proof generator.
 //!
-//! Sequences come in from a [`intake::SequenceSource`] (snapshot directories
-//! now, the chain later); each becomes a committed tree whose task graph
+//! Sequences come in from a [`source::SequenceSource`] (snapshot directories,
+//! or the chain's posted sequences with the exchange's witnesses); each becomes a committed tree whose task graph
 //! (batches, proofs of empty subtrees, aggregation nodes, the final proof)
 //! the store keeps. Prover workers lease ready tasks over HTTP ([`api`]),
 //! send heartbeats while proving and return proofs; every proof is checked
@@ -11,7 +11,7 @@
 //! once; the batches of one are proven in parallel by as many workers.
 //!
 //! - [`config`]: the agent's configuration file;
-//! - [`intake`]: where sequences come from;
+//! - [`source`]: where sequences come from;
 //! - [`service`]: leasing, heartbeats, checking and storing results,
 //!   offline export and import, the background loop;
 //! - [`api`]: the worker API;
@@ -19,9 +19,9 @@
 
 pub mod api;
 pub mod config;
-pub mod intake;
 pub mod metrics;
 pub mod service;
+pub mod source;
 
 pub use config::AgentConfig;
 pub use service::{Clock, Generator, Refusal};

@@ -94,6 +94,8 @@ pub struct Metrics {
     submissions: Family<StateLabel, Gauge>,
     transactions: Family<TransactionLabel, Gauge>,
     leases: Gauge,
+    dropped: Counter,
+    refused: Gauge,
     since_last_proof: Gauge<f64, AtomicU64>,
     since_last_proof_registered: AtomicBool,
 }
@@ -120,6 +122,8 @@ impl Metrics {
             submissions: Family::default(),
             transactions: Family::default(),
             leases: Gauge::default(),
+            dropped: Counter::default(),
+            refused: Gauge::default(),
             since_last_proof: Gauge::default(),
             since_last_proof_registered: AtomicBool::new(false),
         };
@@ -146,6 +150,16 @@ impl Metrics {
             registry.register("tasks", "Tasks by kind and status", metrics.tasks.clone());
             registry.register("sequences", "Sequences by status", metrics.sequences.clone());
             registry.register("leases_in_flight", "Tasks leased now", metrics.leases.clone());
+            registry.register(
+                "sequences_dropped",
+                "Sequences forgotten because the chain no longer holds them as taken in",
+                metrics.dropped.clone(),
+            );
+            registry.register(
+                "refused_witnesses",
+                "Posted sequences whose witness was refused and not yet accepted",
+                metrics.refused.clone(),
+            );
             registry.register("submissions", "Proven sequences by state on chain", metrics.submissions.clone());
             registry.register(
                 "chain_transactions",
@@ -182,6 +196,11 @@ impl Metrics {
         self.failures.get_or_create(&WorkerLabel { worker: worker.into() }).inc();
     }
 
+    /// A sequence was forgotten: the chain no longer holds it.
+    pub fn dropped(&self) {
+        self.dropped.inc();
+    }
+
     /// The metrics in Prometheus' text format, gauges read from `store`.
     pub async fn render(&self, store: &Store, now_ms: i64) -> anyhow::Result<String> {
         let depths = store.queue_depths().await?;
@@ -208,6 +227,7 @@ impl Metrics {
             let label = TransactionLabel { purpose: count.purpose, status: count.status };
             self.transactions.get_or_create(&label).set(count.count as i64);
         }
+        self.refused.set(store.refused_sequences().await?.len() as i64);
         let last = store.last_accepted_ms().await?;
         let mut registry = self.registry.lock();
         if let Some(last) = last {

@@ -15,8 +15,8 @@ use zkpor_tasks::protocol::{
 use zkpor_tasks::{CircuitCache, TaskKey, check_proof};
 
 use crate::config::AgentConfig;
-use crate::intake::SequenceSource;
 use crate::metrics::Metrics;
+use crate::source::SequenceSource;
 
 /// Milliseconds since the Unix epoch, from a clock tests can move.
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
@@ -105,11 +105,18 @@ impl Generator {
     }
 
     /// Stores the sequences `source` has that the store does not know yet,
-    /// and starts building their shapes' circuits. The numbers it stored.
+    /// and starts building their shapes' circuits; forgets those the source
+    /// says are gone. The numbers it stored.
     pub async fn ingest(&self, source: &mut (dyn SequenceSource + 'static)) -> Result<Vec<u64>> {
-        let sequences = tokio::task::block_in_place(|| source.poll())?;
+        let update = source.poll(&self.store).await?;
+        for sequence in update.gone {
+            if self.store.drop_sequence(sequence).await? {
+                warn!(sequence, "sequence forgotten: its tasks are leased no more, its proofs are deleted");
+                self.metrics.dropped();
+            }
+        }
         let mut stored = Vec::new();
-        for sequence in sequences {
+        for sequence in update.new {
             let info = &sequence.info;
             if self.store.insert_sequence(&sequence).await? {
                 info!(sequence = info.sequence, shape = %info.shape, tasks = sequence.tasks.len(), "sequence stored");

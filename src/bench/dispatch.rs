@@ -29,7 +29,7 @@ use tokio::sync::watch;
 use zkpor_circuits::encoding::Address;
 use zkpor_circuits::{CircuitSet, Shape};
 use zkpor_generator::config::{AgentConfig, ApiConfig, LeaseConfig, LocalSnapshot, SourceConfig, WorkerToken};
-use zkpor_generator::intake::commit_snapshot;
+use zkpor_generator::source::local::commit_snapshot;
 use zkpor_generator::{Clock, Generator};
 use zkpor_prover::AgentClient;
 use zkpor_store::scratch::ScratchDatabase;
@@ -287,7 +287,7 @@ pub(super) async fn generator(database: &ScratchDatabase, circuits: &Arc<Circuit
             .iter()
             .map(|(name, token)| WorkerToken { name: name.to_string(), token: token.to_string() })
             .collect(),
-        source: SourceConfig { submitter: SUBMITTER, snapshots: Vec::new() },
+        source: SourceConfig { submitter: SUBMITTER, snapshots: Vec::new(), exchange: None },
         chain: None,
     };
     config.check()?;

@@ -31,7 +31,7 @@ use zkpor_chain::statement::OnChainStatement;
 use zkpor_chain::verifier::{VerifierArtifact, deploy_verifier};
 use zkpor_circuits::Shape;
 use zkpor_generator::config::LocalSnapshot;
-use zkpor_generator::intake::commit_snapshot;
+use zkpor_generator::source::local::commit_snapshot;
 use zkpor_manager::Manager;
 use zkpor_store::scratch::ScratchDatabase;
 use zkpor_store::{Store, SubmissionState, TxPurpose};

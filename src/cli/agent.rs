@@ -4,13 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use tokio::sync::watch;
-use tracing::info;
-use zkpor_generator::intake::LocalSnapshots;
+use tracing::{info, warn};
 use zkpor_generator::{AgentConfig, Generator};
 use zkpor_manager::Manager;
 use zkpor_store::Store;
@@ -104,8 +102,10 @@ pub fn run(args: AgentArgs) -> Result<ExitCode> {
 async fn serve(generator: Arc<Generator>, circuits: Arc<CircuitCache>, config: &AgentConfig) -> Result<ExitCode> {
     // Sequences first, so that workers find tasks as soon as the API is up.
     let known = generator.store().sequences().await?.into_iter().map(|s| s.info.sequence);
-    let mut source = Box::new(LocalSnapshots::new(config.source.snapshots.clone(), config.source.submitter, known));
-    generator.ingest(source.as_mut()).await?;
+    let (mut source, poll_every) = zkpor_generator::source::from_config(config, known)?;
+    if let Err(error) = generator.ingest(source.as_mut()).await {
+        warn!(error = format!("{error:#}"), "taking in sequences; trying again at the next poll");
+    }
     let listener = tokio::net::TcpListener::bind(config.api.listen)
         .await
         .with_context(|| format!("listening on {}", config.api.listen))?;
@@ -126,7 +126,7 @@ async fn serve(generator: Arc<Generator>, circuits: Arc<CircuitCache>, config: &
             None
         }
     };
-    let background = tokio::spawn(generator.clone().run(source, Duration::from_secs(60), shutdown.clone()));
+    let background = tokio::spawn(generator.clone().run(source, poll_every, shutdown.clone()));
     let api = tokio::spawn(zkpor_generator::api::serve(generator, listener, shutdown));
     shutdown_signal().await;
     info!("shutting down: no new leases, no new transactions; state is in the database");
@@ -173,6 +173,14 @@ async fn status(store: &Store) -> Result<ExitCode> {
             })
             .collect();
         print_table(&["sequence", "shape", "accounts", "status", "error"], &rows);
+    }
+    let refused = store.refused_sequences().await?;
+    if !refused.is_empty() {
+        println!();
+        println!("refused witnesses (nothing of these is proven; fetched again later):");
+        let rows: Vec<[String; 3]> =
+            refused.into_iter().map(|r| [r.sequence.to_string(), r.root.to_string(), r.reason]).collect();
+        print_table(&["sequence", "posted root", "why"], &rows);
     }
     let submissions = store.submissions().await?;
     if !submissions.is_empty() {

@@ -3,12 +3,22 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use alloy::network::EthereumWallet;
+use alloy::primitives::utils::{format_ether, parse_ether};
+use alloy::providers::ProviderBuilder;
+use alloy::signers::local::PrivateKeySigner;
 use anyhow::{Context, Result};
 use clap::Subcommand;
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use zkpor_chain::publish::RegistryRoots;
 use zkpor_circuits::Shape;
 use zkpor_circuits::encoding::{Address, HashHex};
+use zkpor_exchange::archive::SequenceArchive;
+use zkpor_exchange::committed::CommittedSnapshot;
 use zkpor_exchange::pipeline::{ProveOptions, choose_shape, load_options, prove};
 use zkpor_exchange::published::{USER_STORE_FILE, check_output_free, write_output};
+use zkpor_exchange::server::config::ExchangeConfig;
 use zkpor_exchange::user_store::UserStore;
 use zkpor_snapshot::Snapshot;
 use zkpor_snapshot::decimal::format_units;
@@ -48,12 +58,53 @@ pub enum ExchangeCommand {
     },
     /// Print one user's inclusion proof as JSON.
     UserProof {
-        /// The output directory of `zkpor exchange prove`.
+        /// The output directory of `zkpor exchange prove`, or a sequence's
+        /// directory in the archive (`exchange-data/<sequence>`).
         out: PathBuf,
         /// The user's id.
         #[arg(long)]
         id: String,
     },
+    /// Validate a snapshot, build its tree, archive its witness and post it
+    /// on chain as the next sequence.
+    Publish(PublishArgs),
+    /// Serve batch witnesses of posted sequences to agents and inclusion
+    /// proofs to the exchange's front end (`--config`, default
+    /// config/exchange.toml).
+    Serve {
+        /// The configuration file.
+        #[arg(long, default_value = "config/exchange.toml", env = "ZKPOR_EXCHANGE_CONFIG")]
+        config: PathBuf,
+    },
+}
+
+/// `zkpor exchange publish`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct PublishArgs {
+    /// Directory with assets.csv and balances*.csv.
+    pub snapshot: PathBuf,
+    /// JSON-RPC endpoint of the chain.
+    #[arg(long, env = "ZKPOR_RPC")]
+    pub rpc: String,
+    /// The registry contract.
+    #[arg(long, env = "ZKPOR_REGISTRY")]
+    pub registry: alloy::primitives::Address,
+    /// The sequencer's private key (hex).
+    #[arg(long, env = "ZKPOR_KEY", hide_env_values = true)]
+    pub key: String,
+    /// Reward for the provers, in ETH.
+    #[arg(long, default_value = "0")]
+    pub reward: String,
+    /// Where sequences are archived (what `zkpor exchange serve` serves).
+    #[arg(long, default_value = "exchange-data")]
+    pub archive: PathBuf,
+    /// Circuit shape: must be the one of the registry's verifier (default:
+    /// chosen to fit, see README).
+    #[arg(long)]
+    pub shape: Option<Shape>,
+    /// Seed for the users' nonces, for a reproducible tree (default: random).
+    #[arg(long)]
+    pub seed: Option<u64>,
 }
 
 pub fn run(command: ExchangeCommand) -> Result<ExitCode> {
@@ -63,7 +114,62 @@ pub fn run(command: ExchangeCommand) -> Result<ExitCode> {
             prove_snapshot(&snapshot, &out, ProveOptions { shape, sequence, submitter, seed })
         }
         ExchangeCommand::UserProof { out, id } => user_proof(&out, &id),
+        ExchangeCommand::Publish(args) => publish(&args),
+        ExchangeCommand::Serve { config } => serve(&config),
     }
+}
+
+fn publish(args: &PublishArgs) -> Result<ExitCode> {
+    let Some(snapshot) = load(&args.snapshot, args.shape)? else { return Ok(ExitCode::FAILURE) };
+    let shape = choose_shape(args.shape, &snapshot)?;
+    let reward = parse_ether(&args.reward).with_context(|| format!("--reward '{}'", args.reward))?;
+    let signer: PrivateKeySigner = args.key.trim().parse().context("--key is not a hex private key")?;
+    let sequencer = signer.address();
+    let rpc = args.rpc.parse().with_context(|| format!("--rpc '{}' is not a URL", args.rpc))?;
+    let provider = ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(rpc);
+    let mut rng = match args.seed {
+        Some(seed) => ChaCha20Rng::seed_from_u64(seed),
+        None => ChaCha20Rng::from_entropy(),
+    };
+    let committed = CommittedSnapshot::new(snapshot, shape, &mut rng)?;
+    let archive = SequenceArchive::new(&args.archive);
+    let published = super::runtime()?.block_on(zkpor_chain::publish::publish(
+        &provider,
+        args.registry,
+        sequencer,
+        &archive,
+        &committed,
+        reward,
+    ))?;
+    println!("posted sequence {} ({} accounts, shape {shape})", published.sequence, published.account_count);
+    println!("  root         {}", published.root);
+    println!("  digest       {}", published.digest);
+    println!("  reward       {} ETH", format_ether(published.reward));
+    println!("  transaction  {} (block {}, {} gas)", published.transaction, published.block, published.gas_used);
+    println!("  archived in  {}", published.dir.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn serve(path: &Path) -> Result<ExitCode> {
+    let config = ExchangeConfig::load(path)?;
+    let rpc = config.rpc_url.parse().with_context(|| format!("rpc_url '{}' is not a URL", config.rpc_url))?;
+    let provider = ProviderBuilder::new().connect_http(rpc);
+    let roots = RegistryRoots::new(provider, zkpor_chain::registry::to_evm_address(config.registry));
+    let scheme = if config.tls.is_some() { "https" } else { "http" };
+    super::runtime()?.block_on(zkpor_exchange::server::serve(
+        &config,
+        Box::new(roots),
+        |address| {
+            eprintln!(
+                "zkpor exchange: serving {} on {scheme}://{address} ({} agents, {} front ends)",
+                config.archive.display(),
+                config.agents.len(),
+                config.frontends.len()
+            )
+        },
+        super::agent::shutdown_signal(),
+    ))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Loads a snapshot, printing every error on failure.

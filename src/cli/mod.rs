@@ -1,9 +1,10 @@
 //! Command-line interface: the commands and what they print.
 
-mod agent;
+pub(crate) mod agent;
 mod contracts;
 mod exchange;
 mod prover;
+pub(crate) mod reader;
 mod verify;
 
 use std::path::PathBuf;
@@ -26,6 +27,11 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The whole network on this machine: anvil, the contracts, a synthetic
+    /// snapshot published by an exchange, two agents with two workers each
+    /// proving it for the reward, the root verified and a user's proof
+    /// checked against the chain.
+    Dev(crate::dev::DevArgs),
     /// What an exchange does: check a snapshot, prove it, answer users.
     #[command(subcommand)]
     Exchange(exchange::ExchangeCommand),
@@ -44,13 +50,33 @@ enum Command {
         /// The output directory of `zkpor exchange prove`.
         out: PathBuf,
     },
-    /// Check a user's inclusion proof.
+    /// Check a user's inclusion proof: against the root its sequence has
+    /// on chain (`--rpc`, `--registry`), a given root, or the one in the
+    /// file.
     VerifyUser {
         /// The JSON file `zkpor exchange user-proof` printed.
         file: PathBuf,
         /// The root to check against (default: the root in the file).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "rpc")]
         root: Option<String>,
+        /// JSON-RPC endpoint of the chain holding the registry.
+        #[arg(long, requires = "registry")]
+        rpc: Option<String>,
+        /// The registry the proof's sequence is posted to.
+        #[arg(long, requires = "rpc")]
+        registry: Option<alloy::primitives::Address>,
+    },
+    /// Print a verified sequence from the registry: root, per-asset totals
+    /// checked against the stored digest, status, block and time, provers.
+    Root {
+        #[command(flatten)]
+        registry: reader::RegistryArgs,
+        /// The sequence (default: the latest verified).
+        #[arg(long)]
+        sequence: Option<u64>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Measure proving speed, memory and proof sizes for some shapes, or
     /// (`zkpor bench dispatch`) the agent's own cost per task.
@@ -81,6 +107,7 @@ impl Cli {
     pub fn default_log_level(&self) -> &'static str {
         match (&self.command, self.verbose) {
             (_, true) | (Command::Agent(_) | Command::Prover(_), _) => "info",
+            (Command::Dev(_), _) => "error",
             _ => "warn",
         }
     }
@@ -89,12 +116,17 @@ impl Cli {
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
+        Command::Dev(args) => crate::dev::run(args),
         Command::Exchange(command) => exchange::run(command),
         Command::Contracts(command) => contracts::run(command),
         Command::Agent(args) => agent::run(args),
         Command::Prover(args) => prover::run(args),
         Command::Verify { out } => verify::verify(&out),
-        Command::VerifyUser { file, root } => verify::verify_user(&file, root.as_deref()),
+        Command::VerifyUser { file, root, rpc, registry } => {
+            let registry = rpc.zip(registry).map(|(rpc, registry)| reader::RegistryArgs { rpc, registry });
+            verify::verify_user(&file, root.as_deref(), registry.as_ref())
+        }
+        Command::Root { registry, sequence, json } => reader::root(&registry, sequence, json),
         Command::Bench { other: Some(BenchCommand::Dispatch(args)), .. } => crate::bench::dispatch::run(args),
         Command::Bench { other: Some(BenchCommand::Submit(args)), .. } => crate::bench::submit::run(args),
         Command::Bench { shapes, other: None } => crate::bench::proving::run(shapes),

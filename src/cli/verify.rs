@@ -10,6 +10,9 @@ use zkpor_exchange::published::read_json;
 use zkpor_exchange::user_proof::UserProof;
 use zkpor_exchange::verify::verify_output;
 
+use zkpor_chain::registry::SequenceStatus;
+
+use super::reader::RegistryArgs;
 use crate::progress::spinner;
 
 pub fn verify(out: &Path) -> Result<ExitCode> {
@@ -41,9 +44,35 @@ pub fn verify(out: &Path) -> Result<ExitCode> {
     }
 }
 
-pub fn verify_user(file: &Path, root: Option<&str>) -> Result<ExitCode> {
+/// Checks a user's proof against `root`, the root its sequence has in
+/// `registry`, or the root in the file; against the registry it also fails
+/// while the sequence is not verified.
+pub fn verify_user(file: &Path, root: Option<&str>, registry: Option<&RegistryArgs>) -> Result<ExitCode> {
     let proof: UserProof = read_json(file)?;
-    let expected = root.map(|r| r.parse::<HashHex>().context("--root")).transpose()?;
+    let mut expected = root.map(|r| r.parse::<HashHex>().context("--root")).transpose()?;
+    let mut on_chain = None;
+    if let Some(registry) = registry {
+        let report = registry.read(Some(proof.sequence))?;
+        let Some(statement) = &report.statement else {
+            eprintln!(
+                "FAILED: sequence {}'s statement on chain does not hash to its digest: {}",
+                proof.sequence,
+                report.statement_error.as_deref().unwrap_or_default()
+            );
+            return Ok(ExitCode::FAILURE);
+        };
+        let posted: Vec<(&str, u32)> = statement.assets.iter().map(|a| (a.symbol.as_str(), a.decimals)).collect();
+        let claimed: Vec<(&str, u32)> = proof.balances.iter().map(|b| (b.symbol.as_str(), b.decimals)).collect();
+        if posted != claimed {
+            eprintln!(
+                "FAILED: the proof lists the assets {claimed:?}, sequence {}'s statement on chain {posted:?}",
+                proof.sequence
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+        expected = Some(report.root);
+        on_chain = Some(report);
+    }
     let started = Instant::now();
     let result = proof.verify(expected.map(|h| h.0));
     let elapsed = started.elapsed();
@@ -58,7 +87,24 @@ pub fn verify_user(file: &Path, root: Option<&str>) -> Result<ExitCode> {
             for balance in &proof.balances {
                 println!("  {:<8} equity {} debt {}", balance.symbol, balance.equity, balance.debt);
             }
-            Ok(ExitCode::SUCCESS)
+            match on_chain {
+                Some(report) if report.status != SequenceStatus::Verified => {
+                    eprintln!(
+                        "NOT YET: the root is sequence {}'s on chain, but the sequence is {}, not verified",
+                        report.sequence, report.status
+                    );
+                    Ok(ExitCode::FAILURE)
+                }
+                Some(report) => {
+                    println!(
+                        "  the root is sequence {}'s on chain, verified in block {}",
+                        report.sequence,
+                        report.verified_block.unwrap_or_default()
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                None => Ok(ExitCode::SUCCESS),
+            }
         }
         Err(err) => {
             eprintln!("FAILED: {err}");

@@ -14,6 +14,8 @@
 //!   each stands on our side;
 //! - [`transactions`]: the sender's transactions, recorded before they are
 //!   broadcast, with every replacement;
+//! - [`sources`]: forgetting a sequence a reorg took away, reporting refused
+//!   witnesses;
 //! - [`views`]: what status commands and metrics read;
 //! - [`scratch`]: throwaway SQLite and PostgreSQL databases for tests.
 //!
@@ -23,6 +25,7 @@
 pub mod leases;
 pub mod scratch;
 pub mod sequences;
+pub mod sources;
 pub mod submissions;
 pub mod transactions;
 pub mod views;
@@ -40,6 +43,7 @@ use tracing::info;
 pub use error::StoreError;
 pub use leases::{Completed, Completion, Failed, FailureKind, Lease, LeaseError, LeasedTask, ReapedTask};
 pub use sequences::{NewSequence, NewTask, SequenceInfo, SequenceRow, SequenceStatus};
+pub use sources::RefusedSequence;
 pub use submissions::{StateChange, Submission, SubmissionState};
 pub use transactions::{NewTx, TxAttempt, TxCount, TxOutcome, TxPurpose, TxRecord, TxStatus};
 

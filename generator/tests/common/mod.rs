@@ -12,7 +12,7 @@ use tokio::sync::watch;
 use zkpor_circuits::Shape;
 use zkpor_circuits::encoding::Address;
 use zkpor_generator::config::{AgentConfig, ApiConfig, LeaseConfig, LocalSnapshot, SourceConfig, WorkerToken};
-use zkpor_generator::intake::LocalSnapshots;
+use zkpor_generator::source::local::LocalSnapshots;
 use zkpor_generator::{Clock, Generator};
 use zkpor_prover::{AgentClient, WorkerOptions, run_worker};
 use zkpor_store::SequenceStatus;
@@ -83,6 +83,7 @@ impl TestAgent {
                     shape: Some(Shape::TINY),
                     seed: Some(7),
                 }],
+                exchange: None,
             },
             chain: None,
         };

@@ -1,0 +1,227 @@
+//! The exchange and an agent following the chain, as processes on anvil
+//! (automine): `zkpor exchange publish` and `serve`, `zkpor agent` with
+//! `[source.exchange]`. No worker proves anything here: what is tested is
+//! what the agent takes in. A witness that does not rebuild the posted root
+//! is refused (and taken once fixed); a reorg that drops a posting leaves no
+//! sequence being proven, and the number, posted again, is taken anew.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use alloy::network::EthereumWallet;
+use alloy::node_bindings::AnvilInstance;
+use alloy::primitives::{Address, U256};
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::signers::local::PrivateKeySigner;
+use zkpor_chain::anvil::spawn_anvil;
+use zkpor_chain::deploy::{RegistryParams, deploy_registry};
+use zkpor_chain::verifier::{VerifierArtifact, deploy_verifier};
+use zkpor_circuits::Shape;
+use zkpor_circuits::encoding::HashHex;
+use zkpor_exchange::published::{StatementFile, read_json};
+use zkpor_store::Store;
+
+mod common;
+use common::{Running, free_port, log_of, start_agent, status, tail, write_snapshot, zkpor};
+
+const AGENT_TOKEN: &str = "agent-exchange-token-0";
+
+/// Anvil with the tiny verifier and a registry, an archive directory.
+struct Chain {
+    anvil: AnvilInstance,
+    owner: DynProvider,
+    registry: Address,
+    dir: tempfile::TempDir,
+}
+
+impl Chain {
+    async fn start() -> Chain {
+        let anvil = spawn_anvil().unwrap();
+        let signer: PrivateKeySigner = anvil.keys()[0].clone().into();
+        let owner =
+            ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(anvil.endpoint_url()).erased();
+        let verifier = deploy_verifier(&owner, &VerifierArtifact::shipped(&Shape::TINY).unwrap()).await.unwrap();
+        let params = RegistryParams {
+            verifier,
+            sequencer: anvil.addresses()[0],
+            min_stake: U256::from(1u64),
+            commit_window: 5,
+            reveal_window: 5,
+        };
+        let registry = deploy_registry(&owner, &params).await.unwrap().registry;
+        Chain { anvil, owner, registry, dir: tempfile::tempdir().unwrap() }
+    }
+
+    fn archive(&self) -> PathBuf {
+        self.dir.path().join("exchange-data")
+    }
+
+    /// `zkpor exchange publish` of a snapshot of `users` users; the root posted.
+    fn publish(&self, users: usize, seed: u64) -> HashHex {
+        let snapshot = self.dir.path().join(format!("snapshot-{users}"));
+        write_snapshot(&snapshot, users);
+        let key = alloy::hex::encode(self.anvil.keys()[0].to_bytes());
+        let output = zkpor()
+            .args(["exchange", "publish"])
+            .arg(&snapshot)
+            .args(["--rpc", &self.anvil.endpoint(), "--registry", &self.registry.to_string(), "--key", &key])
+            .args(["--shape", "tiny", "--seed", &seed.to_string(), "--reward", "0.5"])
+            .arg("--archive")
+            .arg(self.archive())
+            .assert()
+            .success();
+        let text = String::from_utf8(output.get_output().stdout.clone()).unwrap();
+        assert!(text.contains("posted sequence 1"), "{text}");
+        let statement: StatementFile = read_json(&self.archive().join("1/statement.json")).unwrap();
+        statement.root
+    }
+
+    /// `zkpor exchange serve` for one agent.
+    fn serve(&self) -> (Running, String) {
+        let port = free_port();
+        let config = self.dir.path().join("exchange.toml");
+        let text = format!(
+            "archive = \"exchange-data\"\nlisten = \"127.0.0.1:{port}\"\nrpc_url = \"{}\"\nregistry = \"{}\"\n\
+             [[agents]]\nname = \"agent\"\ntoken = \"{AGENT_TOKEN}\"\n",
+            self.anvil.endpoint(),
+            self.registry
+        );
+        std::fs::write(&config, text).unwrap();
+        let log = std::fs::File::create(log_of(&config)).unwrap();
+        let running = Running(
+            std::process::Command::new(assert_cmd::cargo::cargo_bin("zkpor"))
+                .args(["exchange", "serve", "--config"])
+                .arg(&config)
+                .env("RUST_LOG", "info")
+                .stderr(log)
+                .spawn()
+                .unwrap(),
+        );
+        until("the exchange to listen", &config, || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+        (running, format!("http://127.0.0.1:{port}"))
+    }
+
+    /// An agent (anvil's second account) following the registry, its
+    /// witnesses from `exchange`; no workers.
+    fn agent(&self, exchange: &str) -> (PathBuf, PathBuf, u16) {
+        let dir = self.dir.path().join("agent");
+        std::fs::create_dir_all(&dir).unwrap();
+        let port = free_port();
+        let database = dir.join("agent.sqlite");
+        let key = alloy::hex::encode(self.anvil.keys()[1].to_bytes());
+        let text = format!(
+            r#"database_url = "sqlite://{db}"
+[api]
+listen = "127.0.0.1:{port}"
+[source]
+submitter = "{address}"
+[source.exchange]
+url = "{exchange}"
+token = "{AGENT_TOKEN}"
+poll_interval_ms = 100
+retry_refused_secs = 1
+[chain]
+rpc_url = "{rpc}"
+registry = "{registry}"
+private_key = "{key}"
+poll_interval_ms = 100
+"#,
+            db = database.display(),
+            address = self.anvil.addresses()[1],
+            rpc = self.anvil.endpoint(),
+            registry = self.registry,
+        );
+        let config = dir.join("agent.toml");
+        std::fs::write(&config, text).unwrap();
+        (config, database, port)
+    }
+}
+
+/// Polls `done` every 100 ms; fails with the log next to `config` after a
+/// minute.
+fn until(what: &str, config: &Path, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}:\n{}", tail(&log_of(config)));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The root of sequence 1 in the agent's database, if it holds it.
+fn stored_root(database: &Path) -> Option<HashHex> {
+    let url = format!("sqlite://{}", database.display());
+    let read = move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let store = Store::open(&url).await.unwrap();
+            let row = store.sequence(1).await.unwrap();
+            store.close().await;
+            row.map(|row| row.info.root)
+        })
+    };
+    // A runtime of its own, on a thread of its own: the tests' runtime must
+    // not be blocked from inside.
+    std::thread::spawn(read).join().unwrap()
+}
+
+/// Swaps the first two users of the archived sequence 1: the same totals,
+/// another tree.
+async fn swap_first_users(archive: &Path) {
+    let url = format!("sqlite://{}", archive.join("1/users.sqlite").display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::raw_sql(
+        "UPDATE users SET leaf_index = -1 WHERE leaf_index = 0; \
+         UPDATE users SET leaf_index = 0 WHERE leaf_index = 1; \
+         UPDATE users SET leaf_index = 1 WHERE leaf_index = -1;",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_witness_that_does_not_rebuild_the_posted_root_is_refused_until_it_does() {
+    let chain = Chain::start().await;
+    let root = chain.publish(3, 1);
+    swap_first_users(&chain.archive()).await;
+    let (_exchange, url) = chain.serve();
+    let (config, database, port) = chain.agent(&url);
+    let _agent = start_agent(&config, port);
+
+    until("the witness to be refused", &config, || status(&config).contains("refused witnesses"));
+    let report = status(&config);
+    assert!(report.contains("not the posted root"), "{report}");
+    assert!(stored_root(&database).is_none(), "nothing of a refused witness is stored");
+
+    swap_first_users(&chain.archive()).await;
+    until("the fixed witness to be taken in", &config, || stored_root(&database).is_some());
+    assert_eq!(stored_root(&database), Some(root));
+    assert!(!status(&config).contains("refused witnesses"), "the refusal is cleared");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reorg_that_drops_a_posting_leaves_no_sequence_being_proven() {
+    let chain = Chain::start().await;
+    let before: serde_json::Value = chain.owner.raw_request("evm_snapshot".into(), ()).await.unwrap();
+    let dropped = chain.publish(3, 1);
+    let (_exchange, url) = chain.serve();
+    let (config, database, port) = chain.agent(&url);
+    let _agent = start_agent(&config, port);
+    until("the posted sequence to be taken in", &config, || stored_root(&database) == Some(dropped));
+
+    // The posting is rolled back: sequence 1 no longer exists.
+    let reverted: bool = chain.owner.raw_request("evm_revert".into(), (before,)).await.unwrap();
+    assert!(reverted);
+    until("the dropped sequence to be forgotten", &config, || stored_root(&database).is_none());
+    assert!(std::fs::read_to_string(log_of(&config)).unwrap().contains("no longer holds this sequence"));
+
+    // Other balances posted as sequence 1: the exchange moves the orphan
+    // aside, the agent takes the new one.
+    let posted = chain.publish(4, 2);
+    assert_ne!(posted, dropped);
+    let orphaned = chain.archive().join(format!(".orphaned-{dropped}"));
+    assert!(orphaned.join("statement.json").is_file(), "the exchange keeps the dropped sequence aside");
+    until("the new sequence 1 to be taken in", &config, || stored_root(&database) == Some(posted));
+    assert!(chain.owner.get_block_number().await.unwrap() > 0);
+}
