@@ -102,8 +102,14 @@ impl Chain {
     }
 
     /// An agent (anvil's second account) following the registry, its
-    /// witnesses from `exchange`; no workers.
+    /// witnesses from the exchange's endpoint at `exchange`; no workers.
     fn agent(&self, exchange: &str) -> (PathBuf, PathBuf, u16) {
+        self.agent_with(&format!("url = \"{exchange}\"\ntoken = \"{AGENT_TOKEN}\""))
+    }
+
+    /// An agent whose `[source.exchange]` says where witnesses come from
+    /// with `witnesses`.
+    fn agent_with(&self, witnesses: &str) -> (PathBuf, PathBuf, u16) {
         let dir = self.dir.path().join("agent");
         std::fs::create_dir_all(&dir).unwrap();
         let port = free_port();
@@ -116,8 +122,7 @@ listen = "127.0.0.1:{port}"
 [source]
 submitter = "{address}"
 [source.exchange]
-url = "{exchange}"
-token = "{AGENT_TOKEN}"
+{witnesses}
 poll_interval_ms = 100
 retry_refused_secs = 1
 [chain]
@@ -224,4 +229,13 @@ async fn a_reorg_that_drops_a_posting_leaves_no_sequence_being_proven() {
     assert!(orphaned.join("statement.json").is_file(), "the exchange keeps the dropped sequence aside");
     until("the new sequence 1 to be taken in", &config, || stored_root(&database) == Some(posted));
     assert!(chain.owner.get_block_number().await.unwrap() > 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_exchanges_own_agent_reads_its_archive_without_http() {
+    let chain = Chain::start().await;
+    let root = chain.publish(3, 1);
+    let (config, database, port) = chain.agent_with(&format!("archive = \"{}\"", chain.archive().display()));
+    let _agent = start_agent(&config, port);
+    until("the posted sequence to be taken in", &config, || stored_root(&database) == Some(root));
 }

@@ -43,6 +43,22 @@ pub fn root(registry: &RegistryArgs, sequence: Option<u64>, json: bool) -> Resul
     Ok(if report.statement.is_some() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
+/// Unix seconds as a UTC date and time.
+fn utc(seconds: u64) -> String {
+    // Days to a civil date (the proleptic Gregorian calendar).
+    let days = (seconds / 86_400) as i64 + 719_468;
+    let era = days.div_euclid(146_097);
+    let day_of_era = days.rem_euclid(146_097);
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    let time = seconds % 86_400;
+    format!("{year}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC", time / 3600, time / 60 % 60, time % 60)
+}
+
 /// Wei as ETH, without trailing zeros.
 pub fn eth(wei: alloy::primitives::U256) -> String {
     let text = format_ether(wei);
@@ -71,10 +87,22 @@ pub fn print_report(report: &SequenceReport) {
     }
     println!("  posted in   block {} with a reward of {} ETH", report.posted_block, eth(report.reward));
     if report.status == SequenceStatus::Verified {
-        let time = report.verified_at.map(|t| format!(" at {t} (Unix time)")).unwrap_or_default();
+        let time = report.verified_at.map(|t| format!(" at {}", utc(t))).unwrap_or_default();
         println!("  verified in block {}{time}, round {}", report.verified_block.unwrap_or_default(), report.round);
         for (i, prover) in report.provers.iter().enumerate() {
             println!("  {} {prover}", if i == 0 { "proved by  " } else { "           " });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unix_seconds_read_as_utc() {
+        assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(utc(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(utc(1_795_923_813), "2026-11-29 03:43:33 UTC");
     }
 }
