@@ -13,12 +13,20 @@ use alloy::node_bindings::AnvilInstance;
 use alloy::primitives::{Address, U256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
 use zkpor_chain::anvil::spawn_anvil;
 use zkpor_chain::deploy::{RegistryParams, deploy_registry};
+use zkpor_chain::registry::{LiabilityRegistry, hash_to_b256};
+use zkpor_chain::statement::OnChainStatement;
 use zkpor_chain::verifier::{VerifierArtifact, deploy_verifier};
 use zkpor_circuits::Shape;
 use zkpor_circuits::encoding::HashHex;
+use zkpor_exchange::archive::SequenceArchive;
+use zkpor_exchange::committed::CommittedSnapshot;
+use zkpor_exchange::pipeline::load_options;
 use zkpor_exchange::published::{StatementFile, read_json};
+use zkpor_snapshot::Snapshot;
 use zkpor_store::Store;
 
 mod common;
@@ -56,20 +64,30 @@ impl Chain {
         self.dir.path().join("exchange-data")
     }
 
-    /// `zkpor exchange publish` of a snapshot of `users` users; the root posted.
-    fn publish(&self, users: usize, seed: u64) -> HashHex {
+    /// A snapshot of `users` users.
+    fn snapshot(&self, users: usize) -> PathBuf {
         let snapshot = self.dir.path().join(format!("snapshot-{users}"));
         write_snapshot(&snapshot, users);
-        let key = alloy::hex::encode(self.anvil.keys()[0].to_bytes());
-        let output = zkpor()
+        snapshot
+    }
+
+    /// `zkpor exchange publish <snapshot>` with anvil account `account`'s key.
+    fn publish_command(&self, snapshot: &Path, account: usize, seed: u64) -> assert_cmd::Command {
+        let key = alloy::hex::encode(self.anvil.keys()[account].to_bytes());
+        let mut command = zkpor();
+        command
             .args(["exchange", "publish"])
-            .arg(&snapshot)
+            .arg(snapshot)
             .args(["--rpc", &self.anvil.endpoint(), "--registry", &self.registry.to_string(), "--key", &key])
             .args(["--shape", "tiny", "--seed", &seed.to_string(), "--reward", "0.5"])
             .arg("--archive")
-            .arg(self.archive())
-            .assert()
-            .success();
+            .arg(self.archive());
+        command
+    }
+
+    /// `zkpor exchange publish` of a snapshot of `users` users; the root posted.
+    fn publish(&self, users: usize, seed: u64) -> HashHex {
+        let output = self.publish_command(&self.snapshot(users), 0, seed).assert().success();
         let text = String::from_utf8(output.get_output().stdout.clone()).unwrap();
         assert!(text.contains("posted sequence 1"), "{text}");
         let statement: StatementFile = read_json(&self.archive().join("1/statement.json")).unwrap();
@@ -238,4 +256,42 @@ async fn the_exchanges_own_agent_reads_its_archive_without_http() {
     let (config, database, port) = chain.agent_with(&format!("archive = \"{}\"", chain.archive().display()));
     let _agent = start_agent(&config, port);
     until("the posted sequence to be taken in", &config, || stored_root(&database) == Some(root));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn publishing_refuses_bad_input_and_finishes_what_a_crash_left_pending() {
+    let chain = Chain::start().await;
+    let registry = LiabilityRegistry::new(chain.registry, &chain.owner);
+    let count = async || registry.sequenceCount().call().await.unwrap();
+
+    // Not the sequencer: refused before anything is written or sent.
+    let snapshot = chain.snapshot(3);
+    let refused = chain.publish_command(&snapshot, 1, 1).assert().failure();
+    let error = String::from_utf8(refused.get_output().stderr.clone()).unwrap();
+    assert!(error.contains("is not the registry's sequencer"), "{error}");
+    // A bad row: reported with its place, nothing posted.
+    std::fs::write(snapshot.join("balances.csv"), "id,BTC,USDT\nalice,0.5,abc\n").unwrap();
+    let refused = chain.publish_command(&snapshot, 0, 1).assert().failure();
+    let error = String::from_utf8(refused.get_output().stderr.clone()).unwrap();
+    assert!(error.contains("balances.csv:2"), "{error}");
+    assert_eq!(count().await, U256::ZERO);
+    assert!(!chain.archive().exists() || std::fs::read_dir(chain.archive()).unwrap().next().is_none());
+
+    // A publication that died after posting: its pending entry is finished
+    // by the next run, which does not post the same balances again.
+    let snapshot = chain.snapshot(4);
+    let loaded = Snapshot::load(&snapshot, &load_options(Some(Shape::TINY))).unwrap();
+    let committed = CommittedSnapshot::new(loaded, Shape::TINY, &mut ChaCha20Rng::seed_from_u64(5)).unwrap();
+    let archive = SequenceArchive::new(chain.archive());
+    let pending = archive.write_pending(&committed, 1).await.unwrap();
+    let statement = OnChainStatement::from_file(&pending.statement).unwrap().encode();
+    let root = hash_to_b256(pending.statement.root);
+    let call = registry.postSequence(root, hash_to_b256(pending.statement.digest), 4, statement.into());
+    assert!(call.send().await.unwrap().get_receipt().await.unwrap().status());
+    let again = chain.publish_command(&snapshot, 0, 6).assert().failure();
+    let error = String::from_utf8(again.get_output().stderr.clone()).unwrap();
+    assert!(error.contains("was posted as sequence 1"), "{error}");
+    assert_eq!(count().await, U256::from(1), "the same balances are not posted twice");
+    assert_eq!(archive.root(1).unwrap(), pending.statement.root, "the crashed publication is archived");
+    assert!(archive.pending().unwrap().is_empty());
 }
