@@ -79,7 +79,7 @@ impl Chain {
             .args(["exchange", "publish"])
             .arg(snapshot)
             .args(["--rpc", &self.anvil.endpoint(), "--registry", &self.registry.to_string(), "--key", &key])
-            .args(["--shape", "tiny", "--seed", &seed.to_string(), "--reward", "0.5"])
+            .args(["--seed", &seed.to_string(), "--reward", "0.5"])
             .arg("--archive")
             .arg(self.archive());
         command
@@ -274,6 +274,11 @@ async fn publishing_refuses_bad_input_and_finishes_what_a_crash_left_pending() {
     let refused = chain.publish_command(&snapshot, 0, 1).assert().failure();
     let error = String::from_utf8(refused.get_output().stderr.clone()).unwrap();
     assert!(error.contains("balances.csv:2"), "{error}");
+    // A shape the registry's verifier does not check.
+    write_snapshot(&snapshot, 3);
+    let other = chain.publish_command(&snapshot, 0, 1).args(["--shape", "b1024-a4-k8-l1"]).assert().failure();
+    let error = String::from_utf8(other.get_output().stderr.clone()).unwrap();
+    assert!(error.contains("checks proofs of shape b4-a2-k2-l1"), "{error}");
     assert_eq!(count().await, U256::ZERO);
     assert!(!chain.archive().exists() || std::fs::read_dir(chain.archive()).unwrap().next().is_none());
 

@@ -20,6 +20,7 @@ use zkpor_exchange::server::PostedRoots;
 use crate::posted::posted_sequence;
 use crate::registry::{LiabilityRegistry, LiabilityRegistryErrors, b256_to_hash, hash_to_b256};
 use crate::statement::OnChainStatement;
+use crate::verifier::registry_shape;
 
 /// A posted sequence, as `zkpor exchange publish` reports it.
 #[derive(Clone, Debug, Serialize)]
@@ -108,6 +109,15 @@ pub async fn publish<P: Provider>(
         allowed == sequencer,
         "{sequencer} is not the registry's sequencer ({allowed}): only it may post sequences"
     );
+    match registry_shape(provider, registry).await? {
+        Some(shape) => ensure!(
+            shape == committed.shape(),
+            "the registry's verifier checks proofs of shape {shape}, the tree is built in shape {}: no proof of it \
+             could ever be verified; use --shape {shape}",
+            committed.shape()
+        ),
+        None => warn!("the registry's verifier is not one zkpor ships: the tree's shape cannot be checked against it"),
+    }
     let finished = reconcile(provider, registry, archive).await?;
     let new_statement = StatementFile::new(committed, 0);
     if let Some((sequence, earlier)) = finished.iter().find(|(_, earlier)| same_claim(earlier, &new_statement)) {

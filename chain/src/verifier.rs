@@ -49,6 +49,43 @@ pub fn shipped_shapes() -> Vec<Shape> {
     SHIPPED.iter().map(|(shape, _)| shape.parse().expect("a shipped shape parses")).collect()
 }
 
+alloy::sol! {
+    /// What every generated verifier exposes of its shape: the contract
+    /// whose code, after a STOP byte, is the table of its circuit's
+    /// constants (the runtime code of all generated verifiers is the same).
+    #[sol(rpc)]
+    interface TableStoreHolder {
+        function TABLE_STORE() external view returns (address);
+    }
+}
+
+/// The shipped shape whose verifier's constant table is `table`, if any.
+pub fn shipped_shape_of_table(table: &[u8]) -> Option<Shape> {
+    if table.is_empty() {
+        return None;
+    }
+    let table = alloy::hex::encode(table);
+    SHIPPED.iter().find_map(|(shape, json)| {
+        let value: serde_json::Value = serde_json::from_str(json).ok()?;
+        let creation = value["bytecode"]["object"].as_str()?;
+        creation.contains(&table).then(|| shape.parse().expect("a shipped shape parses"))
+    })
+}
+
+/// The shape of `registry`'s verifier, if it is one zkpor ships.
+pub async fn registry_shape<P: Provider>(provider: &P, registry: Address) -> Result<Option<Shape>> {
+    let verifier = crate::registry::LiabilityRegistry::new(registry, provider)
+        .verifier()
+        .call()
+        .await
+        .context("reading the registry's verifier")?;
+    let Ok(store) = TableStoreHolder::new(verifier, provider).TABLE_STORE().call().await else {
+        return Ok(None);
+    };
+    let code = provider.get_code_at(store).await.context("reading the verifier's constant table")?;
+    Ok(code.split_first().and_then(|(_, table)| shipped_shape_of_table(table)))
+}
+
 /// A compiled verifier contract.
 #[derive(Clone, Debug)]
 pub struct VerifierArtifact {

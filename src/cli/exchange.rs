@@ -12,6 +12,7 @@ use clap::Subcommand;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkpor_chain::publish::RegistryRoots;
+use zkpor_chain::verifier::registry_shape;
 use zkpor_circuits::Shape;
 use zkpor_circuits::encoding::{Address, HashHex};
 use zkpor_exchange::archive::SequenceArchive;
@@ -99,7 +100,7 @@ pub struct PublishArgs {
     #[arg(long, default_value = "exchange-data")]
     pub archive: PathBuf,
     /// Circuit shape: must be the one of the registry's verifier (default:
-    /// chosen to fit, see README).
+    /// that one when zkpor ships it, else chosen to fit, see README).
     #[arg(long)]
     pub shape: Option<Shape>,
     /// Seed for the users' nonces, for a reproducible tree (default: random).
@@ -120,20 +121,26 @@ pub fn run(command: ExchangeCommand) -> Result<ExitCode> {
 }
 
 fn publish(args: &PublishArgs) -> Result<ExitCode> {
-    let Some(snapshot) = load(&args.snapshot, args.shape)? else { return Ok(ExitCode::FAILURE) };
-    let shape = choose_shape(args.shape, &snapshot)?;
     let reward = parse_ether(&args.reward).with_context(|| format!("--reward '{}'", args.reward))?;
     let signer: PrivateKeySigner = args.key.trim().parse().context("--key is not a hex private key")?;
     let sequencer = signer.address();
     let rpc = args.rpc.parse().with_context(|| format!("--rpc '{}' is not a URL", args.rpc))?;
     let provider = ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(rpc);
+    let runtime = super::runtime()?;
+    // Without --shape, the shape of the registry's verifier when zkpor ships it.
+    let requested = match args.shape {
+        Some(shape) => Some(shape),
+        None => runtime.block_on(registry_shape(&provider, args.registry))?,
+    };
+    let Some(snapshot) = load(&args.snapshot, requested)? else { return Ok(ExitCode::FAILURE) };
+    let shape = choose_shape(requested, &snapshot)?;
     let mut rng = match args.seed {
         Some(seed) => ChaCha20Rng::seed_from_u64(seed),
         None => ChaCha20Rng::from_entropy(),
     };
     let committed = CommittedSnapshot::new(snapshot, shape, &mut rng)?;
     let archive = SequenceArchive::new(&args.archive);
-    let published = super::runtime()?.block_on(zkpor_chain::publish::publish(
+    let published = runtime.block_on(zkpor_chain::publish::publish(
         &provider,
         args.registry,
         sequencer,

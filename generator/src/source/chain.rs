@@ -20,10 +20,12 @@ use std::time::{Duration, Instant};
 use alloy::eips::BlockId;
 use alloy::primitives::{Address as EvmAddress, U256};
 use alloy::providers::{DynProvider, Provider};
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, ensure};
 use tracing::{Instrument, info, info_span, warn};
 use zkpor_chain::posted::{PostedSequence, posted_sequence};
 use zkpor_chain::registry::{LiabilityRegistry, SequenceStatus, b256_to_hash};
+use zkpor_chain::verifier::registry_shape;
+use zkpor_circuits::Shape;
 use zkpor_circuits::encoding::Address;
 use zkpor_store::{NewSequence, SequenceRow, SequenceStatus as Proving, Store, SubmissionState};
 
@@ -45,6 +47,9 @@ pub struct ChainSource {
     skipped: HashSet<u64>,
     /// Sequences whose witness was refused, and when to try again.
     refused: HashMap<u64, Instant>,
+    /// The shape of the registry's verifier, once read (`None` inside: not
+    /// a verifier zkpor ships).
+    verifier_shape: Option<Option<Shape>>,
 }
 
 impl ChainSource {
@@ -67,6 +72,7 @@ impl ChainSource {
             retry_refused,
             skipped: HashSet::new(),
             refused: HashMap::new(),
+            verifier_shape: None,
         }
     }
 
@@ -89,7 +95,7 @@ impl ChainSource {
             }
         }
 
-        let registry = self.registry.address();
+        let registry = *self.registry.address();
         let count = self
             .registry
             .sequenceCount()
@@ -112,7 +118,7 @@ impl ChainSource {
                 self.skipped.insert(sequence);
                 continue;
             }
-            let posted = posted_sequence(&provider, *registry, sequence, BlockId::number(safe))
+            let posted = posted_sequence(&provider, registry, sequence, BlockId::number(safe))
                 .await?
                 .with_context(|| format!("sequence {sequence} is counted but not posted"))?;
             let span = info_span!("take_in", sequence, block = posted.block);
@@ -161,8 +167,19 @@ impl ChainSource {
 
     /// The sequence to prove for `posted`, once its statement and witness
     /// check out.
-    async fn take_in(&self, posted: &PostedSequence) -> Result<NewSequence> {
+    async fn take_in(&mut self, posted: &PostedSequence) -> Result<NewSequence> {
         let statement = posted.statement_file()?;
+        if self.verifier_shape.is_none() {
+            let provider = self.registry.provider().clone();
+            self.verifier_shape = Some(registry_shape(&provider, *self.registry.address()).await?);
+        }
+        if let Some(Some(shape)) = self.verifier_shape {
+            ensure!(
+                statement.shape == shape,
+                "the statement is of shape {}, the registry's verifier checks shape {shape}: it could never be verified",
+                statement.shape
+            );
+        }
         statement
             .shape
             .check_fits(statement.assets.len(), posted.account_count as usize)
