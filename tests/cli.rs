@@ -193,3 +193,25 @@ fn verify_refuses_a_changed_statement() {
     std::fs::write(&path, text.replacen("\"debt\": \"0.1\"", "\"debt\": \"0\"", 1)).unwrap();
     zkpor().arg("verify").arg(dir.path()).assert().failure().stderr(contains("FAILED").and(contains("hashes to")));
 }
+
+#[test]
+fn synth_writes_a_valid_reproducible_snapshot_and_refuses_a_full_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    for out in [&a, &b] {
+        zkpor()
+            .args(["exchange", "synth", "--accounts", "300", "--assets", "30", "--seed", "4", "--out"])
+            .arg(out)
+            .assert()
+            .success();
+    }
+    assert_eq!(std::fs::read(a.join("balances.csv")).unwrap(), std::fs::read(b.join("balances.csv")).unwrap());
+    let check = stdout_of(zkpor().args(["exchange", "check"]).arg(&a));
+    assert!(check.contains("300 accounts, 30 assets"), "{check}");
+    zkpor()
+        .args(["exchange", "synth", "--accounts", "3", "--out"])
+        .arg(&a)
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("not empty"));
+}

@@ -66,6 +66,22 @@ pub enum ExchangeCommand {
         #[arg(long)]
         id: String,
     },
+    /// Write a synthetic snapshot: an exchange-like profile over many assets
+    /// (most users hold 1 to 20, one in ten owes some, a few hold 100+).
+    Synth {
+        /// Users.
+        #[arg(long)]
+        accounts: usize,
+        /// Assets (a large exchange lists about 220).
+        #[arg(long, default_value_t = 220)]
+        assets: usize,
+        /// Seed: the same seed writes the same snapshot.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output directory (must not exist or be empty).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Validate a snapshot, build its tree, archive its witness and post it
     /// on chain as the next sequence.
     Publish(PublishArgs),
@@ -116,6 +132,14 @@ pub fn run(command: ExchangeCommand) -> Result<ExitCode> {
         }
         ExchangeCommand::UserProof { out, id } => user_proof(&out, &id),
         ExchangeCommand::Publish(args) => publish(&args),
+        ExchangeCommand::Synth { accounts, assets, seed, out } => {
+            check_output_free(&out)?;
+            let spinner = crate::progress::spinner(&format!("writing {accounts} users over {assets} assets"));
+            zkpor_exchange::synthetic::write_realistic(&out, accounts, assets, seed)?;
+            spinner.finish_and_clear();
+            println!("wrote {} ({accounts} users, {assets} assets, seed {seed})", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
         ExchangeCommand::Serve { config } => serve(&config),
     }
 }
