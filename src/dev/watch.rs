@@ -89,13 +89,21 @@ pub async fn until_paid(
     let contract = LiabilityRegistry::new(registry, provider);
     let number = U256::from(sequence);
     let mut seen: Vec<BTreeSet<Milestone>> = vec![BTreeSet::new(); agents.len()];
+    let mut tasks_done = vec![(0, 0); agents.len()];
     let mut reached: Vec<(Milestone, Instant)> = Vec::new();
     let mut verified_at = None;
     let started = Instant::now();
     loop {
         check()?;
-        for (agent, seen) in agents.iter().zip(&mut seen) {
+        for ((agent, seen), tasks_done) in agents.iter().zip(&mut seen).zip(&mut tasks_done) {
             let mut now = BTreeSet::new();
+            let depths = agent.store.queue_depths().await?;
+            let done = depths.iter().filter(|d| d.status == "done").map(|d| d.count).sum::<u64>();
+            let all = depths.iter().map(|d| d.count).sum::<u64>();
+            if (done, all) != *tasks_done && done > 0 && done < all {
+                timeline.step(format!("{} has {done} of its {all} proving tasks done", agent.name));
+            }
+            *tasks_done = (done, all);
             if let Some(refused) = agent.store.refused_sequences().await?.into_iter().find(|r| r.sequence == sequence) {
                 bail!("{} refused the witness of sequence {sequence}: {}", agent.name, refused.reason);
             }
