@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use alloy::consensus::TxEnvelope;
+use alloy::eips::BlockId;
 use alloy::eips::eip2718::Decodable2718;
 use alloy::eips::eip2718::Encodable2718;
 use alloy::network::{EthereumWallet, NetworkTransactionBuilder, TransactionBuilder};
@@ -272,9 +273,21 @@ impl Transactor {
         let used = self.provider.get_transaction_count(self.account).await.context("reading the account's nonce")?;
         if used > record.tx.nonce {
             // Mined since we looked, or the nonce went to a transaction sent
-            // from elsewhere: look once more before calling it dropped.
+            // from elsewhere: look once more before calling it dropped, and
+            // only once the nonce was used a block before `head` (a node may
+            // show a new block's nonces before its receipts).
             if let Some(progress) = self.mined(record, head).await? {
                 return Ok(progress);
+            }
+            let before = BlockId::number(head.saturating_sub(1));
+            let used_before = self
+                .provider
+                .get_transaction_count(self.account)
+                .block_id(before)
+                .await
+                .context("reading the account's nonce")?;
+            if used_before <= record.tx.nonce {
+                return Ok(TxProgress::Pending);
             }
             let outcome = TxOutcome { status: TxStatus::Dropped, mined_hash: None, block: None, gas_used: None };
             warn!(nonce = record.tx.nonce, purpose = %record.tx.purpose, "nonce used by another transaction");
