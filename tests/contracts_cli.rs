@@ -13,7 +13,7 @@ use predicates::prelude::*;
 use predicates::str::contains;
 use zkpor_chain::anvil::spawn_anvil;
 use zkpor_chain::registry::{LiabilityRegistry, SequenceStatus, hash_to_b256};
-use zkpor_chain::statement::{OnChainStatement, StatementAsset, symbol_to_bytes32};
+use zkpor_chain::statement::OnChainStatement;
 use zkpor_exchange::published::PublishedOutput;
 
 fn zkpor() -> Command {
@@ -98,27 +98,6 @@ fn write_snapshot(dir: &Path) {
     std::fs::write(dir.join("balances.csv"), "id,BTC,USDT\nalice,0.5,-1200\nbob,,250.5\ncarol,0.00000001,\n").unwrap();
 }
 
-/// The on-chain statement of a proving run's `statement.json`.
-fn on_chain_statement(output: &PublishedOutput) -> OnChainStatement {
-    let assets = output
-        .statement
-        .assets
-        .iter()
-        .map(|asset| {
-            let (whole, fraction) = asset.price_usd.split_once('.').unwrap_or((&asset.price_usd, ""));
-            StatementAsset {
-                symbol: symbol_to_bytes32(&asset.symbol).unwrap(),
-                decimals: asset.decimals as u8,
-                priceFractionDigits: fraction.len() as u8,
-                priceMantissa: format!("{whole}{fraction}").parse().unwrap(),
-                equity: 0,
-                debt: 0,
-            }
-        })
-        .collect();
-    OnChainStatement { shape: output.statement.shape.to_string(), assets }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_proving_runs_proof_verifies_on_chain_and_through_the_registry() -> anyhow::Result<()> {
     let anvil = spawn_anvil()?;
@@ -190,7 +169,7 @@ async fn a_proving_runs_proof_verifies_on_chain_and_through_the_registry() -> an
             hash_to_b256(output.statement.root),
             hash_to_b256(output.statement.digest),
             output.statement.account_count,
-            on_chain_statement(&output).encode().into(),
+            OnChainStatement::from_file(&output.statement).unwrap().encode().into(),
         )
         .value(U256::from(10u64).pow(U256::from(15)))
         .send()

@@ -84,8 +84,11 @@ impl ChainSource {
             store.sequences().await?.into_iter().map(|row| (row.info.sequence, row)).collect();
 
         let mut gone = Vec::new();
+        let at_head = BlockId::number(head);
+        let count_at_head =
+            self.registry.sequenceCount().block(at_head).call().await.context("reading the sequence count")?;
         for row in stored.values() {
-            if self.recheck(store, row).await? && !self.holds(row, head).await? {
+            if self.recheck(store, row).await? && !self.holds(row, at_head, count_at_head).await? {
                 warn!(
                     sequence = row.info.sequence,
                     root = %row.info.root,
@@ -153,10 +156,9 @@ impl ChainSource {
         Ok(submission.is_none_or(|s| matches!(s.state, SubmissionState::ProofReady | SubmissionState::Waiting)))
     }
 
-    /// Whether the chain's head holds `row`'s sequence with its root.
-    async fn holds(&self, row: &SequenceRow, head: u64) -> Result<bool> {
-        let at = BlockId::number(head);
-        let count = self.registry.sequenceCount().block(at).call().await.context("reading the sequence count")?;
+    /// Whether the registry at block `at`, holding `count` sequences, holds
+    /// `row`'s sequence with its root and digest.
+    async fn holds(&self, row: &SequenceRow, at: BlockId, count: U256) -> Result<bool> {
         if U256::from(row.info.sequence) > count {
             return Ok(false);
         }

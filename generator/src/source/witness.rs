@@ -54,12 +54,18 @@ impl WitnessSource {
     pub async fn leaves(&self, sequence: u64, shape: Shape, account_count: u64) -> Result<Vec<AccountLeaf>> {
         let batches = TreeLayout::new(shape, account_count as usize).batches() as u64;
         let mut leaves = Vec::with_capacity(account_count as usize);
-        for batch in 0..batches {
-            let accounts = match self {
-                WitnessSource::Http { .. } => self.fetch_batch(sequence, batch).await?,
-                WitnessSource::Archive(archive) => archive.open(sequence).await?.batch_leaves(batch).await?,
-            };
-            leaves.extend(accounts);
+        match self {
+            WitnessSource::Http { .. } => {
+                for batch in 0..batches {
+                    leaves.extend(self.fetch_batch(sequence, batch).await?);
+                }
+            }
+            WitnessSource::Archive(archive) => {
+                let store = archive.open(sequence).await?;
+                for batch in 0..batches {
+                    leaves.extend(store.batch_leaves(batch).await?);
+                }
+            }
         }
         Ok(leaves)
     }
