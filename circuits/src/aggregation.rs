@@ -2,7 +2,10 @@
 //!
 //! Children are verified against the pinned verifier data of the circuit one
 //! level down (batch circuit for level 0), so a proof of any other circuit is
-//! refused. All children must carry the same prices commitment; totals are
+//! refused. Where the level below has several circuits (the batch circuits of
+//! the sparse tiers, which share one layout of public inputs and rows), each
+//! child names which one it is a proof of, and is verified against that
+//! circuit's pinned verifier data. All children must carry the same prices commitment; totals are
 //! summed with a range check after every addition (see
 //! [`crate::gadgets::checked_sum`]); account counts are summed (each is at
 //! most its subtree's capacity, so the sum cannot wrap); the child roots are
@@ -10,6 +13,8 @@
 //! with proofs of empty subtrees, which are real proofs of padding accounts.
 
 use anyhow::{Context, Result, ensure};
+use plonky2::field::types::Field;
+use plonky2::iop::target::Target;
 use plonky2::iop::witness::{PartialWitness, WitnessWrite};
 use plonky2::plonk::circuit_builder::CircuitBuilder;
 use plonky2::plonk::circuit_data::CircuitData;
@@ -26,20 +31,46 @@ pub struct AggregationCircuit {
     level: usize,
     data: CircuitData<F, C, D>,
     children: Vec<ProofWithPublicInputsTarget<D>>,
+    /// Per child, which of the level's circuits it is a proof of; `None`
+    /// where the level has only one.
+    which: Vec<Option<Target>>,
+    child_circuits: usize,
 }
 
 impl AggregationCircuit {
     /// Builds level `level`, whose children are proofs of `child`.
     pub fn build(shape: &Shape, level: usize, child: &CircuitData<F, C, D>) -> Self {
-        let _span = info_span!("build_aggregation_circuit", %shape, level).entered();
-        let assets = shape.assets();
-        let mut builder = CircuitBuilder::<F, D>::new(config::recursion());
-        let child_verifier = builder.constant_verifier_data(&child.verifier_only);
+        Self::build_over(shape.assets(), shape.arity(), level, &[child]).expect("one child circuit")
+    }
 
-        let children: Vec<_> = (0..shape.arity())
+    /// Builds level `level` of `arity` children over `assets` assets, whose
+    /// children are proofs of any of `circuits`; they must share their
+    /// common data (rows, gates, public inputs).
+    pub fn build_over(assets: usize, arity: usize, level: usize, circuits: &[&CircuitData<F, C, D>]) -> Result<Self> {
+        let (first, others) = circuits.split_first().context("an aggregation level needs a child circuit")?;
+        ensure!(
+            others.iter().all(|other| other.common == first.common),
+            "the child circuits of aggregation level {level} differ in rows, gates or public inputs"
+        );
+        let _span = info_span!("build_aggregation_circuit", level, child_circuits = circuits.len()).entered();
+        let common = &first.common;
+        let mut builder = CircuitBuilder::<F, D>::new(config::recursion());
+        let verifiers: Vec<_> =
+            circuits.iter().map(|circuit| builder.constant_verifier_data(&circuit.verifier_only)).collect();
+
+        let mut which = Vec::with_capacity(arity);
+        let children: Vec<_> = (0..arity)
             .map(|_| {
-                let proof = builder.add_virtual_proof_with_pis(&child.common);
-                builder.verify_proof::<C>(&proof, &child_verifier, &child.common);
+                let proof = builder.add_virtual_proof_with_pis(common);
+                let verifier = if verifiers.len() == 1 {
+                    which.push(None);
+                    verifiers[0].clone()
+                } else {
+                    let index = builder.add_virtual_target();
+                    which.push(Some(index));
+                    builder.random_access_verifier_data(index, verifiers.clone())
+                };
+                builder.verify_proof::<C>(&proof, &verifier, common);
                 proof
             })
             .collect();
@@ -69,11 +100,20 @@ impl AggregationCircuit {
         builder.register_public_inputs(&node.to_vec());
         tracing::debug!(gates = builder.num_gates(), "aggregation circuit laid out");
         let data = builder.build::<C>();
-        AggregationCircuit { level, data, children }
+        Ok(AggregationCircuit { level, data, children, which, child_circuits: circuits.len() })
     }
 
-    /// Proves one node from exactly `K` child proofs, left to right.
+    /// Proves one node from exactly `K` child proofs, left to right, of a
+    /// level with one child circuit.
     pub fn prove(&self, children: &[&NodeProof]) -> Result<NodeProof> {
+        let indexed: Vec<(usize, &NodeProof)> = children.iter().map(|&proof| (0, proof)).collect();
+        self.prove_indexed(&indexed)
+    }
+
+    /// Proves one node from exactly `K` child proofs, left to right, each
+    /// with the index of the child circuit (as given to
+    /// [`Self::build_over`]) it is a proof of.
+    pub fn prove_indexed(&self, children: &[(usize, &NodeProof)]) -> Result<NodeProof> {
         ensure!(
             children.len() == self.children.len(),
             "aggregation level {} takes {} children, got {}",
@@ -82,7 +122,16 @@ impl AggregationCircuit {
             children.len()
         );
         let mut witness = PartialWitness::new();
-        for (target, proof) in self.children.iter().zip(children) {
+        for ((target, which), &(circuit, proof)) in self.children.iter().zip(&self.which).zip(children) {
+            ensure!(
+                circuit < self.child_circuits,
+                "child circuit {circuit} of aggregation level {}, which has {}",
+                self.level,
+                self.child_circuits
+            );
+            if let Some(which) = which {
+                witness.set_target(*which, F::from_canonical_usize(circuit))?;
+            }
             witness.set_proof_with_pis_target(target, proof)?;
         }
         self.data.prove(witness).with_context(|| format!("proving an aggregation node of level {}", self.level))

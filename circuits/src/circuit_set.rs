@@ -73,7 +73,7 @@ impl CircuitSet {
         }
         on_step(BuildStep::Statement);
         let top = aggregations.last().expect("at least one level").data();
-        let statement = StatementCircuit::build(shape, top);
+        let statement = StatementCircuit::build(shape.assets(), top);
         on_step(BuildStep::Final);
         let final_wrap = FinalCircuit::build(statement.data());
         info!(%shape, elapsed = ?started.elapsed(), "circuits built");

@@ -35,6 +35,7 @@ pub mod layout;
 pub mod merkle;
 pub mod node;
 pub mod shape;
+pub mod sparse;
 pub mod statement;
 pub mod tree_prover;
 

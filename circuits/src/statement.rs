@@ -20,7 +20,7 @@ use tracing::info_span;
 
 use crate::account::to_fields;
 use crate::node::{NodeInputs, NodeProof};
-use crate::{C, D, F, Hash, Shape, config};
+use crate::{C, D, F, Hash, config};
 
 /// The claim an exchange makes about one snapshot.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,10 +74,10 @@ pub struct StatementCircuit {
 }
 
 impl StatementCircuit {
-    /// Builds the circuit verifying proofs of `top`, the last aggregation level.
-    pub fn build(shape: &Shape, top: &CircuitData<F, C, D>) -> Self {
-        let _span = info_span!("build_statement_circuit", %shape).entered();
-        let assets = shape.assets();
+    /// Builds the circuit verifying proofs of `top`, the last aggregation
+    /// level, over `assets` assets.
+    pub fn build(assets: usize, top: &CircuitData<F, C, D>) -> Self {
+        let _span = info_span!("build_statement_circuit", assets).entered();
         let mut builder = CircuitBuilder::<F, D>::new(config::statement());
         let top_verifier = builder.constant_verifier_data(&top.verifier_only);
         let top_proof = builder.add_virtual_proof_with_pis(&top.common);

@@ -4,13 +4,49 @@
 //! - [`dispatch`]: the agent's own cost per task (leasing, checking and
 //!   storing proofs) with the proving taken out;
 //! - [`submit`]: blocks from a stored final proof to its verification and
-//!   reward on chain, with many sequences in flight.
+//!   reward on chain, with many sequences in flight;
+//! - [`tiers`]: a realistic many-asset snapshot proven end to end with the
+//!   sparse, tiered circuits.
 
 pub mod dispatch;
 pub mod proving;
 pub mod submit;
+pub mod tiers;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+
+/// Wall time and peak resident memory of one phase.
+struct Measured {
+    time: Duration,
+    peak: Option<u64>,
+}
+
+/// Runs `work` as one phase: the peak resident set is reset before it.
+fn measure<T>(work: impl FnOnce() -> Result<T>) -> Result<(T, Measured)> {
+    reset_peak_memory();
+    let started = Instant::now();
+    let value = work()?;
+    Ok((value, Measured { time: started.elapsed(), peak: peak_memory() }))
+}
+
+/// Bytes in GiB, with two decimals.
+fn gib(bytes: Option<u64>) -> String {
+    bytes.map_or("n/a".into(), |b| format!("{:.2} GiB", b as f64 / (1u64 << 30) as f64))
+}
+
+fn reset_peak_memory() {
+    // Writing 5 resets the peak resident set size (Linux >= 4.0).
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn peak_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
 
 /// Milliseconds, with two decimals.
 fn ms(time: Duration) -> String {

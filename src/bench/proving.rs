@@ -7,7 +7,6 @@
 //! before each phase (Linux `/proc/self/clear_refs`).
 
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use rand::{Rng, SeedableRng};
@@ -18,6 +17,7 @@ use zkpor_circuits::encoding::Address;
 use zkpor_circuits::node::NodeProof;
 use zkpor_circuits::{CircuitSet, Shape};
 
+use super::{Measured, gib, measure};
 use crate::table::print_table;
 
 /// What one shape measured.
@@ -33,19 +33,6 @@ struct Figures {
     batch_bytes: usize,
     aggregation_bytes: usize,
     final_bytes: usize,
-}
-
-/// Wall time and peak resident memory of one phase.
-struct Measured {
-    time: Duration,
-    peak: Option<u64>,
-}
-
-fn measure<T>(work: impl FnOnce() -> Result<T>) -> Result<(T, Measured)> {
-    reset_peak_memory();
-    let started = Instant::now();
-    let value = work()?;
-    Ok((value, Measured { time: started.elapsed(), peak: peak_memory() }))
 }
 
 pub fn run(shapes: Vec<Shape>) -> Result<ExitCode> {
@@ -144,20 +131,4 @@ fn print_figures(all: &[Figures]) {
 
 fn log2(n: usize) -> u32 {
     n.trailing_zeros()
-}
-
-fn gib(bytes: Option<u64>) -> String {
-    bytes.map_or("n/a".into(), |b| format!("{:.2} GiB", b as f64 / (1u64 << 30) as f64))
-}
-
-fn reset_peak_memory() {
-    // Writing 5 resets the peak resident set size (Linux >= 4.0).
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
-fn peak_memory() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
 }

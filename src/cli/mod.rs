@@ -100,6 +100,9 @@ enum BenchCommand {
     /// Blocks from a stored final proof to its verification and reward on
     /// a local anvil, with many sequences in flight at once.
     Submit(crate::bench::submit::SubmitArgs),
+    /// A realistic snapshot of many assets (220 by default) proven end to
+    /// end with the sparse, tiered circuits: time and memory per phase.
+    Tiers(crate::bench::tiers::TiersArgs),
 }
 
 impl Cli {
@@ -129,6 +132,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Root { registry, sequence, json } => reader::root(&registry, sequence, json),
         Command::Bench { other: Some(BenchCommand::Dispatch(args)), .. } => crate::bench::dispatch::run(args),
         Command::Bench { other: Some(BenchCommand::Submit(args)), .. } => crate::bench::submit::run(args),
+        Command::Bench { other: Some(BenchCommand::Tiers(args)), .. } => crate::bench::tiers::run(args),
         Command::Bench { shapes, other: None } => crate::bench::proving::run(shapes),
     }
 }

@@ -1,5 +1,6 @@
 //! Building blocks the circuits share.
 
+pub mod asset_table;
 pub mod checked_sum;
 pub mod merkle;
 pub mod range;

@@ -38,8 +38,10 @@ const CARRIES: usize = COLUMNS - 1;
 /// A price split for the solvency check: `price = low + 2^32·high`.
 #[derive(Clone, Copy, Debug)]
 pub struct PriceLimbs {
-    low: Target,
-    high: Target,
+    /// The low 32 bits.
+    pub low: Target,
+    /// The high 30 bits.
+    pub high: Target,
 }
 
 impl PriceLimbs {
@@ -73,8 +75,30 @@ impl NetValue {
     ) {
         assert_eq!(equity_limbs.len(), 3);
         assert_eq!(debt_limbs.len(), 3);
-        for (j, (&e, &d)) in equity_limbs.iter().zip(debt_limbs).enumerate() {
-            let y = builder.sub(e, d);
+        let differences: Vec<Target> = equity_limbs.iter().zip(debt_limbs).map(|(&e, &d)| builder.sub(e, d)).collect();
+        self.add_limb_differences(builder, &differences, price);
+    }
+
+    /// Adds `±magnitude·price` for one signed balance, from the 16-bit limbs
+    /// of its magnitude (as returned by [`LimbRangeChecker::split`] for
+    /// [`BALANCE_BITS`]); `is_debt` must already be constrained boolean.
+    pub fn add_signed(
+        &mut self,
+        builder: &mut CircuitBuilder<F, D>,
+        magnitude_limbs: &[Target],
+        is_debt: Target,
+        price: &PriceLimbs,
+    ) {
+        assert_eq!(magnitude_limbs.len(), 3);
+        let minus_two = -F::TWO;
+        let differences: Vec<Target> =
+            magnitude_limbs.iter().map(|&v| builder.arithmetic(minus_two, F::ONE, is_debt, v, v)).collect();
+        self.add_limb_differences(builder, &differences, price);
+    }
+
+    /// Adds `Σ_j y_j·2^(16 j) · price` for signed limb differences `|y_j| < 2^16`.
+    fn add_limb_differences(&mut self, builder: &mut CircuitBuilder<F, D>, differences: &[Target], price: &PriceLimbs) {
+        for (j, &y) in differences.iter().enumerate() {
             for (k, p) in [price.low, price.high].into_iter().enumerate() {
                 let column = &mut self.columns[j + 2 * k];
                 *column = Some(match *column {

@@ -1,0 +1,348 @@
+//! The batch circuit of one tier: `B` users of `S` sparse slots each.
+//!
+//! Per user it proves that the slots' asset indices are strictly increasing
+//! and below `A` (so no asset appears twice), that every balance's magnitude
+//! is below 2^48, and that the user's net value at the batch prices is
+//! non-negative (see [`crate::gadgets::solvency`]); it hashes the user's
+//! leaf as [`crate::sparse::leaf`] does. Per batch it ties every slot to the
+//! per-asset totals and prices with [`crate::gadgets::asset_table`], counts
+//! the real users and computes the Merkle root. Its public inputs are the
+//! same [`NodeInputs`] as every tier's, so one aggregation circuit takes
+//! batch proofs of any tier.
+
+use anyhow::{Context, Result, bail, ensure};
+use plonky2::field::types::{Field, PrimeField64};
+use plonky2::gates::noop::NoopGate;
+use plonky2::hash::hash_types::HashOutTarget;
+use plonky2::hash::poseidon::PoseidonHash;
+use plonky2::iop::target::Target;
+use plonky2::iop::witness::{PartialWitness, WitnessWrite};
+use plonky2::plonk::circuit_builder::CircuitBuilder;
+use plonky2::plonk::circuit_data::{CircuitConfig, CircuitData};
+use tracing::info_span;
+
+use super::leaf::SparseLeaf;
+use super::tier::{Tier, TierSet};
+use crate::account::to_fields;
+use crate::gadgets::asset_table::{AssetTableArgument, SlotEntry, TableClaims};
+use crate::gadgets::merkle::merkle_root;
+use crate::gadgets::range::LimbRangeChecker;
+use crate::gadgets::solvency::{BALANCE_BITS, NetValue, PriceLimbs};
+use crate::node::{NodeInputs, NodeProof};
+use crate::{C, D, F, Hash, config};
+
+/// One slot's witness as raw field values, so that tests can also feed what
+/// an honest exchange never would.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SlotFields {
+    /// Asset index.
+    pub asset: F,
+    /// Magnitude of the balance.
+    pub magnitude: F,
+    /// 1 for debt, 0 for equity.
+    pub is_debt: F,
+}
+
+/// One user's witness.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SparseAccountFields {
+    /// The hidden id; zero for padding.
+    pub id_hash: Hash,
+    /// Exactly the tier's slot count.
+    pub slots: Vec<SlotFields>,
+}
+
+impl From<&SparseLeaf> for SparseAccountFields {
+    fn from(leaf: &SparseLeaf) -> Self {
+        let slots = leaf
+            .slots
+            .iter()
+            .map(|slot| SlotFields {
+                asset: F::from_canonical_u16(slot.asset),
+                magnitude: F::from_canonical_u64(slot.balance.unsigned_abs()),
+                is_debt: F::from_bool(slot.balance < 0),
+            })
+            .collect();
+        SparseAccountFields { id_hash: leaf.id_hash, slots }
+    }
+}
+
+/// Everything a tier batch proof needs: the unit prices and `B` users.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TierBatchWitness {
+    /// Unit price per asset.
+    pub prices: Vec<F>,
+    /// Exactly `B` users, padding included.
+    pub accounts: Vec<SparseAccountFields>,
+}
+
+impl TierBatchWitness {
+    /// The witness of up to `B` users of `tier`, padded with padding users.
+    pub fn new(tier: Tier, prices: &[u64], accounts: &[SparseLeaf]) -> Result<Self> {
+        ensure!(
+            accounts.len() <= tier.batch_size,
+            "{} users exceed the batch size {} of tier {tier}",
+            accounts.len(),
+            tier.batch_size
+        );
+        if let Some(leaf) = accounts.iter().find(|leaf| leaf.slots.len() != tier.slots) {
+            bail!("a leaf of {} slots in tier {tier}", leaf.slots.len());
+        }
+        let padding = SparseLeaf::padding(tier.slots);
+        let accounts = accounts
+            .iter()
+            .chain(std::iter::repeat_n(&padding, tier.batch_size - accounts.len()))
+            .map(SparseAccountFields::from)
+            .collect();
+        Ok(TierBatchWitness { prices: to_fields(prices), accounts })
+    }
+}
+
+/// What a proof claims beyond the leaves: the per-asset columns and the
+/// price limbs each slot is valued at. Honest provers take
+/// [`AssetClaims::of`]; anything else fails to prove.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AssetClaims {
+    /// Slots naming each asset.
+    pub multiplicity: Vec<F>,
+    /// Equity total per asset.
+    pub equity: Vec<F>,
+    /// Debt total per asset.
+    pub debt: Vec<F>,
+    /// Per slot, user by user, the (low 32, high 30 bits) of its price.
+    pub slot_prices: Vec<(F, F)>,
+}
+
+impl AssetClaims {
+    /// The true claims of a witness over `assets` assets (a slot naming no
+    /// such asset is valued at zero and counted nowhere: it cannot be proven
+    /// anyway).
+    pub fn of(witness: &TierBatchWitness, assets: usize) -> Self {
+        let zeros = vec![F::ZERO; assets];
+        let mut claims =
+            AssetClaims { multiplicity: zeros.clone(), equity: zeros.clone(), debt: zeros, slot_prices: Vec::new() };
+        for slot in witness.accounts.iter().flat_map(|account| &account.slots) {
+            let asset = usize::try_from(slot.asset.to_canonical_u64()).ok().filter(|&a| a < assets);
+            let price = asset.and_then(|a| witness.prices.get(a)).map_or(0, |price| price.to_canonical_u64());
+            claims.slot_prices.push((F::from_canonical_u64(price & 0xffff_ffff), F::from_canonical_u64(price >> 32)));
+            let Some(asset) = asset else {
+                continue;
+            };
+            claims.multiplicity[asset] += F::ONE;
+            if slot.is_debt == F::ONE {
+                claims.debt[asset] += slot.magnitude;
+            } else {
+                claims.equity[asset] += slot.magnitude;
+            }
+        }
+        claims
+    }
+}
+
+struct SlotTargets {
+    asset: Target,
+    magnitude: Target,
+    is_debt: Target,
+    price: PriceLimbs,
+}
+
+struct AccountTargets {
+    id_hash: HashOutTarget,
+    slots: Vec<SlotTargets>,
+}
+
+/// The batch circuit of one tier.
+pub struct TierBatchCircuit {
+    tier: Tier,
+    assets: usize,
+    data: CircuitData<F, C, D>,
+    prices: Vec<Target>,
+    accounts: Vec<AccountTargets>,
+    claims: TableClaims,
+}
+
+/// Rows every tier's circuit reserves for what plonky2 adds when building:
+/// the public-input hash and gate, the byte table, and constant gates.
+fn reserved_rows(config: &CircuitConfig, assets: usize) -> usize {
+    let public_input_hash = NodeInputs::<Target>::len(assets).div_ceil(8);
+    let table_rows = 256usize.div_ceil(config.num_routed_wires / 3);
+    public_input_hash + 1 + table_rows + 64
+}
+
+/// Pads a laid-out tier circuit with no-op rows so that every tier places
+/// its lookup table at the same row and builds to `2^degree_bits` rows:
+/// their common data, which aggregation verifies against, is then the same.
+fn pad_to_common_layout(builder: &mut CircuitBuilder<F, D>, degree_bits: usize, assets: usize) -> Result<()> {
+    let lookup_rows = builder.get_lut_lookups(0).len().div_ceil(builder.config.num_routed_wires / 2);
+    let table_row = (1usize << degree_bits) - reserved_rows(&builder.config, assets);
+    let laid_out = builder.num_gates() + lookup_rows;
+    ensure!(laid_out <= table_row, "{laid_out} rows laid out, {table_row} available");
+    tracing::debug!(rows = laid_out, available = table_row, "tier batch circuit laid out");
+    while builder.num_gates() + lookup_rows < table_row {
+        builder.add_gate(NoopGate, vec![]);
+    }
+    Ok(())
+}
+
+/// Bits that hold every asset index and every gap between two of them.
+fn asset_index_bits(assets: usize) -> usize {
+    (assets.next_power_of_two().trailing_zeros() as usize).max(1)
+}
+
+impl TierBatchCircuit {
+    /// Builds the circuit of tier `index` of `tiers`, padded to
+    /// `2^degree_bits` rows.
+    pub fn build(tiers: &TierSet, index: usize) -> Result<Self> {
+        let tier = tiers.tier(index);
+        let assets = tiers.assets();
+        let _span = info_span!("build_tier_batch_circuit", %tier, assets).entered();
+        let mut builder = CircuitBuilder::<F, D>::new(config::batch());
+        let range = LimbRangeChecker::new(&mut builder);
+        let index_bits = asset_index_bits(assets);
+
+        let prices = builder.add_virtual_targets(assets);
+        let price_limbs: Vec<PriceLimbs> =
+            prices.iter().map(|&price| PriceLimbs::split(&mut builder, &range, price)).collect();
+        let prices_commitment = builder.hash_n_to_hash_no_pad::<PoseidonHash>(prices.clone());
+
+        let zero = builder.zero();
+        let last_asset = builder.constant(F::from_canonical_usize(assets - 1));
+        let mut table = AssetTableArgument::default();
+        let mut padding_count = zero;
+        let mut accounts = Vec::with_capacity(tier.batch_size);
+        let mut leaves = Vec::with_capacity(tier.batch_size);
+        for _ in 0..tier.batch_size {
+            let id_hash = builder.add_virtual_hash();
+            let slots: Vec<SlotTargets> = (0..tier.slots)
+                .map(|_| SlotTargets {
+                    asset: builder.add_virtual_target(),
+                    magnitude: builder.add_virtual_target(),
+                    is_debt: builder.add_virtual_bool_target_safe().target,
+                    price: PriceLimbs { low: builder.add_virtual_target(), high: builder.add_virtual_target() },
+                })
+                .collect();
+
+            // 0 ≤ asset_0 < asset_1 < … < asset_(S−1) ≤ A − 1, every step checked in range.
+            range.split(&mut builder, slots[0].asset, index_bits);
+            for pair in slots.windows(2) {
+                let step = builder.sub(pair[1].asset, pair[0].asset);
+                let gap = builder.add_const(step, F::NEG_ONE);
+                range.split(&mut builder, gap, index_bits);
+            }
+            let headroom = builder.sub(last_asset, slots[tier.slots - 1].asset);
+            range.split(&mut builder, headroom, index_bits);
+
+            let mut net_value = NetValue::default();
+            let mut leaf_inputs: Vec<Target> = id_hash.elements.to_vec();
+            for slot in &slots {
+                let limbs = range.split(&mut builder, slot.magnitude, BALANCE_BITS);
+                net_value.add_signed(&mut builder, &limbs, slot.is_debt, &slot.price);
+                let balance = builder.arithmetic(-F::TWO, F::ONE, slot.is_debt, slot.magnitude, slot.magnitude);
+                leaf_inputs.extend([slot.asset, balance]);
+                table.add_slot(SlotEntry {
+                    asset: slot.asset,
+                    price: slot.price,
+                    magnitude: slot.magnitude,
+                    is_debt: slot.is_debt,
+                });
+            }
+            net_value.assert_non_negative(&mut builder, &range, tier.slots);
+
+            let is_padding = builder.is_equal(id_hash.elements[0], zero);
+            padding_count = builder.add(padding_count, is_padding.target);
+            leaves.push(builder.hash_n_to_hash_no_pad::<PoseidonHash>(leaf_inputs));
+            accounts.push(AccountTargets { id_hash, slots });
+        }
+        let batch_size = builder.constant(F::from_canonical_usize(tier.batch_size));
+        let account_count = builder.sub(batch_size, padding_count);
+        let root = merkle_root(&mut builder, leaves);
+
+        let claims = TableClaims {
+            multiplicity: builder.add_virtual_targets(assets),
+            equity: builder.add_virtual_targets(assets),
+            debt: builder.add_virtual_targets(assets),
+        };
+        table.check(&mut builder, &price_limbs, &claims, &[root, prices_commitment]);
+
+        let inputs = NodeInputs {
+            root: root.elements,
+            prices_commitment: prices_commitment.elements,
+            account_count,
+            equity: claims.equity.clone(),
+            debt: claims.debt.clone(),
+        };
+        builder.register_public_inputs(&inputs.to_vec());
+        let degree_bits = tiers.degree_bits();
+        pad_to_common_layout(&mut builder, degree_bits, assets)
+            .with_context(|| format!("tier {tier} does not fit 2^{degree_bits} rows: lower its batch size"))?;
+        let data = builder.build::<C>();
+        ensure!(
+            data.common.degree_bits() == degree_bits,
+            "tier {tier} needs 2^{} rows, its tier set has 2^{degree_bits}: lower its batch size",
+            data.common.degree_bits()
+        );
+        Ok(TierBatchCircuit { tier, assets, data, prices, accounts, claims })
+    }
+
+    /// The tier.
+    pub fn tier(&self) -> Tier {
+        self.tier
+    }
+
+    /// Proves one batch with its true per-asset columns.
+    pub fn prove(&self, witness: &TierBatchWitness) -> Result<NodeProof> {
+        self.prove_claiming(witness, &AssetClaims::of(witness, self.assets))
+    }
+
+    /// Proves one batch claiming `claims` as its per-asset columns; only the
+    /// true ones ([`AssetClaims::of`]) can be proven.
+    pub fn prove_claiming(&self, witness: &TierBatchWitness, claims: &AssetClaims) -> Result<NodeProof> {
+        let tier = self.tier;
+        ensure!(
+            witness.prices.len() == self.assets,
+            "batch witness has {} prices, the tier set has {} assets",
+            witness.prices.len(),
+            self.assets
+        );
+        ensure!(
+            witness.accounts.len() == tier.batch_size,
+            "batch witness has {} users, tier {tier} has {}",
+            witness.accounts.len(),
+            tier.batch_size
+        );
+        ensure!(
+            claims.slot_prices.len() == tier.batch_size * tier.slots,
+            "{} slot prices claimed for {} slots",
+            claims.slot_prices.len(),
+            tier.batch_size * tier.slots
+        );
+        let mut inputs = PartialWitness::new();
+        inputs.set_target_arr(&self.prices, &witness.prices)?;
+        let mut slot_prices = claims.slot_prices.iter();
+        for (targets, account) in self.accounts.iter().zip(&witness.accounts) {
+            ensure!(
+                account.slots.len() == tier.slots,
+                "a user of the batch witness does not have {} slots",
+                tier.slots
+            );
+            inputs.set_hash_target(targets.id_hash, account.id_hash)?;
+            for (slot_targets, slot) in targets.slots.iter().zip(&account.slots) {
+                inputs.set_target(slot_targets.asset, slot.asset)?;
+                inputs.set_target(slot_targets.magnitude, slot.magnitude)?;
+                inputs.set_target(slot_targets.is_debt, slot.is_debt)?;
+                let &(low, high) = slot_prices.next().expect("one price per slot");
+                inputs.set_target(slot_targets.price.low, low)?;
+                inputs.set_target(slot_targets.price.high, high)?;
+            }
+        }
+        inputs.set_target_arr(&self.claims.multiplicity, &claims.multiplicity)?;
+        inputs.set_target_arr(&self.claims.equity, &claims.equity)?;
+        inputs.set_target_arr(&self.claims.debt, &claims.debt)?;
+        self.data.prove(inputs).with_context(|| format!("proving a batch of tier {tier}"))
+    }
+
+    /// The circuit data: what aggregation proofs verify against.
+    pub fn data(&self) -> &CircuitData<F, C, D> {
+        &self.data
+    }
+}

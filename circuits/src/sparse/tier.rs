@@ -1,0 +1,181 @@
+//! Tiers: users grouped by how many assets they hold.
+//!
+//! Each tier has a slot count `S` and a batch size `B`; a batch of a tier
+//! proves `B` users of at most `S` non-zero balances. Every tier's batch
+//! circuit is padded to the same number of rows, so that one aggregation
+//! circuit can verify a batch proof of any tier (see
+//! [`crate::aggregation`]). The last tier has one slot per asset, so every
+//! user fits somewhere.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::shape::MAX_BATCH_SIZE;
+
+/// Most asset indices the sparse circuits accept (indices are range-checked
+/// in 10 bits).
+pub const MAX_SPARSE_ASSETS: usize = 1024;
+
+/// One tier: `slots` balances per user, `batch_size` users per batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Tier {
+    /// Slots per user (`S`).
+    pub slots: usize,
+    /// Users per batch (`B`, a power of two).
+    pub batch_size: usize,
+}
+
+impl fmt::Display for Tier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "s{}-b{}", self.slots, self.batch_size)
+    }
+}
+
+/// The tiers of one deployment and the row count every tier's batch
+/// circuit is padded to.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TierSet {
+    assets: usize,
+    degree_bits: usize,
+    tiers: Vec<Tier>,
+}
+
+/// Why a tier set is not acceptable.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum TierSetError {
+    /// The asset count is out of range.
+    #[error("{0} assets: the sparse circuits take 2..={MAX_SPARSE_ASSETS}")]
+    Assets(usize),
+    /// No tiers, or tiers not strictly increasing in slots.
+    #[error("tiers must be given in strictly increasing slot counts, got {0}")]
+    Order(String),
+    /// A tier's parameters are out of range.
+    #[error("tier {tier}: {why}")]
+    Tier {
+        /// The tier.
+        tier: Tier,
+        /// What is wrong.
+        why: String,
+    },
+    /// The largest tier cannot hold a user of every asset.
+    #[error("the largest tier has {slots} slots; it must have one per asset ({assets})")]
+    Coverage {
+        /// Slots of the largest tier.
+        slots: usize,
+        /// Assets.
+        assets: usize,
+    },
+}
+
+impl TierSet {
+    /// Rows (log2) of every batch circuit in [`TierSet::fit`]'s tier sets.
+    pub const DEGREE_BITS: usize = 14;
+
+    /// A checked tier set.
+    pub fn new(assets: usize, degree_bits: usize, tiers: Vec<Tier>) -> Result<Self, TierSetError> {
+        if !(2..=MAX_SPARSE_ASSETS).contains(&assets) {
+            return Err(TierSetError::Assets(assets));
+        }
+        let listed = || tiers.iter().map(Tier::to_string).collect::<Vec<_>>().join(", ");
+        if tiers.is_empty() || tiers.windows(2).any(|pair| pair[0].slots >= pair[1].slots) {
+            return Err(TierSetError::Order(listed()));
+        }
+        for &tier in &tiers {
+            let invalid = |why: String| Err(TierSetError::Tier { tier, why });
+            if !(1..=assets).contains(&tier.slots) {
+                return invalid(format!("slots must be in 1..={assets}"));
+            }
+            if !tier.batch_size.is_power_of_two() || !(2..=MAX_BATCH_SIZE).contains(&tier.batch_size) {
+                return invalid(format!("batch size must be a power of two in 2..={MAX_BATCH_SIZE}"));
+            }
+        }
+        let largest = tiers[tiers.len() - 1].slots;
+        if largest != assets {
+            return Err(TierSetError::Coverage { slots: largest, assets });
+        }
+        Ok(TierSet { assets, degree_bits, tiers })
+    }
+
+    /// The documented tier rule for `assets` assets, every batch circuit at
+    /// 2^14 rows: slot counts 2, 6, 16, 32, 64 and 128 with 2048, 1024, 512,
+    /// 256, 128 and 64 users per batch (those below `assets`), and a last
+    /// tier of one slot per asset with as many users as fit.
+    pub fn fit(assets: usize) -> Result<Self, TierSetError> {
+        if !(2..=MAX_SPARSE_ASSETS).contains(&assets) {
+            return Err(TierSetError::Assets(assets));
+        }
+        let mut tiers: Vec<Tier> = [(2, 2048), (6, 1024), (16, 512), (32, 256), (64, 128), (128, 64)]
+            .into_iter()
+            .filter(|&(slots, _)| slots < assets)
+            .map(|(slots, batch_size)| Tier { slots, batch_size })
+            .collect();
+        tiers.push(Tier { slots: assets, batch_size: full_tier_batch_size(assets) });
+        TierSet::new(assets, Self::DEGREE_BITS, tiers)
+    }
+
+    /// Assets of the snapshot (`A`).
+    pub fn assets(&self) -> usize {
+        self.assets
+    }
+
+    /// Every batch circuit has `2^degree_bits` rows.
+    pub fn degree_bits(&self) -> usize {
+        self.degree_bits
+    }
+
+    /// The tiers, smallest first.
+    pub fn tiers(&self) -> &[Tier] {
+        &self.tiers
+    }
+
+    /// The tier at `index`.
+    pub fn tier(&self, index: usize) -> Tier {
+        self.tiers[index]
+    }
+
+    /// The smallest tier that holds a user of `held` non-zero balances.
+    pub fn tier_for(&self, held: usize) -> Option<usize> {
+        self.tiers.iter().position(|tier| tier.slots >= held)
+    }
+}
+
+/// Users per batch of the one-slot-per-asset tier at 2^14 rows: about 100
+/// rows per user for every 64 slots.
+fn full_tier_batch_size(assets: usize) -> usize {
+    let rows_per_user = 8 + assets * 3 / 2;
+    let fit = (1usize << TierSet::DEGREE_BITS) * 7 / 8 / rows_per_user;
+    let mut size = 2;
+    while size * 2 <= fit && size * 2 <= 1024 {
+        size *= 2;
+    }
+    size
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_covers_every_asset_count() {
+        let set = TierSet::fit(220).unwrap();
+        let slots: Vec<usize> = set.tiers().iter().map(|t| t.slots).collect();
+        assert_eq!(slots, vec![2, 6, 16, 32, 64, 128, 220]);
+        assert_eq!(set.tier_for(1), Some(0));
+        assert_eq!(set.tier_for(7), Some(2));
+        assert_eq!(set.tier_for(220), Some(6));
+        assert_eq!(set.tier_for(221), None);
+        let small = TierSet::fit(4).unwrap();
+        assert_eq!(small.tiers(), &[Tier { slots: 2, batch_size: 2048 }, Tier { slots: 4, batch_size: 1024 }]);
+    }
+
+    #[test]
+    fn rejects_bad_sets() {
+        let tier = |slots, batch_size| Tier { slots, batch_size };
+        assert!(matches!(TierSet::new(4, 12, vec![tier(2, 4), tier(2, 4)]), Err(TierSetError::Order(_))));
+        assert!(matches!(TierSet::new(4, 12, vec![tier(2, 3), tier(4, 4)]), Err(TierSetError::Tier { .. })));
+        assert!(matches!(TierSet::new(4, 12, vec![tier(2, 4)]), Err(TierSetError::Coverage { .. })));
+        assert!(matches!(TierSet::new(1, 12, vec![tier(1, 4)]), Err(TierSetError::Assets(1))));
+    }
+}

@@ -1,0 +1,214 @@
+//! `zkpor bench tiers`: a realistic many-asset snapshot proven end to end
+//! with the sparse, tiered circuits, in this process.
+//!
+//! It writes (or reads) a snapshot, turns every user into a sparse leaf of
+//! the smallest tier that holds them, builds the circuits, proves every
+//! batch and aggregation level, then the statement and final proofs, checks
+//! the top proof's root and totals against the native computation and
+//! verifies the final proof. It prints where the time and memory went.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, ensure};
+use clap::Args;
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use zkpor_circuits::account::draw_nonce;
+use zkpor_circuits::encoding::Address;
+use zkpor_circuits::final_wrap::{FinalCircuit, FinalInputs};
+use zkpor_circuits::node::NodeInputs;
+use zkpor_circuits::sparse::batch::TierBatchWitness;
+use zkpor_circuits::sparse::circuits::{TieredCircuits, levels_for};
+use zkpor_circuits::sparse::leaf::{Slot, SparseLeaf};
+use zkpor_circuits::sparse::tier::TierSet;
+use zkpor_circuits::sparse::tree::{batch_root, tiered_root};
+use zkpor_circuits::sparse::tree_prover::{TieredProofDone, prove_tiered_tree};
+use zkpor_circuits::statement::{StatementCircuit, statement_inputs};
+use zkpor_snapshot::{LoadOptions, Snapshot};
+
+use super::{Measured, gib, measure};
+use crate::table::print_table;
+
+/// Children per aggregation node.
+const ARITY: usize = 8;
+
+/// `zkpor bench tiers` arguments.
+#[derive(Debug, Args)]
+pub struct TiersArgs {
+    /// Prove this snapshot directory instead of a generated one.
+    #[arg(long, conflicts_with_all = ["accounts", "assets", "seed"])]
+    snapshot: Option<PathBuf>,
+    /// Users of the generated snapshot (`zkpor exchange synth`'s profile).
+    #[arg(long, default_value_t = 1 << 14)]
+    accounts: usize,
+    /// Assets of the generated snapshot.
+    #[arg(long, default_value_t = 220)]
+    assets: usize,
+    /// Seed of the generated snapshot.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+/// The users of one tier, in batches.
+struct TierUsers {
+    leaves: Vec<SparseLeaf>,
+}
+
+pub fn run(args: TiersArgs) -> Result<ExitCode> {
+    let started = Instant::now();
+    let generated;
+    let dir = match &args.snapshot {
+        Some(dir) => dir.clone(),
+        None => {
+            generated = tempfile::tempdir().context("creating a directory for the snapshot")?;
+            eprintln!("writing {} users over {} assets (seed {}) ...", args.accounts, args.assets, args.seed);
+            zkpor_exchange::synthetic::write_realistic(generated.path(), args.accounts, args.assets, args.seed)?;
+            generated.path().to_path_buf()
+        }
+    };
+    let prepare_started = Instant::now();
+    let snapshot = Snapshot::load(&dir, &LoadOptions::default())
+        .map_err(|errors| anyhow::anyhow!("{errors}"))
+        .with_context(|| format!("loading {}", dir.display()))?;
+    let assets = snapshot.assets().len();
+    let tiers = TierSet::fit(assets)?;
+    let users = sort_into_tiers(&snapshot, &tiers)?;
+    let prepare = prepare_started.elapsed();
+
+    let batches: Vec<(usize, &[SparseLeaf])> = users
+        .iter()
+        .enumerate()
+        .flat_map(|(tier, users)| users.leaves.chunks(tiers.tier(tier).batch_size).map(move |chunk| (tier, chunk)))
+        .collect();
+    let levels = levels_for(batches.len(), ARITY);
+    eprintln!("{} users in {} batches; building circuits ...", snapshot.accounts().len(), batches.len());
+
+    let ((circuits, statement, final_circuit), build) = measure(|| {
+        let circuits = TieredCircuits::build(&tiers, ARITY, levels, |_| {})?;
+        let statement = StatementCircuit::build(assets, circuits.top());
+        let final_circuit = FinalCircuit::build(statement.data());
+        Ok((circuits, statement, final_circuit))
+    })?;
+
+    let prices = snapshot.unit_prices().to_vec();
+    let mut batch_times = vec![Duration::ZERO; tiers.tiers().len()];
+    let mut batch_counts = vec![0usize; tiers.tiers().len()];
+    let mut batches_done: Option<Duration> = None;
+    let tree_started = Instant::now();
+    let mut last = Instant::now();
+    let witnesses = batches.iter().map(|&(tier, leaves)| Ok((tier, TierBatchWitness::new(tiers.tier(tier), &prices, leaves)?)));
+    let (top, tree) = measure(|| {
+        prove_tiered_tree(&circuits, witnesses, &prices, |done| {
+            if let TieredProofDone::Batch { index, of } = done {
+                let tier = batches[index].0;
+                batch_times[tier] += last.elapsed();
+                batch_counts[tier] += 1;
+                if index + 1 == of {
+                    batches_done = Some(tree_started.elapsed());
+                }
+                eprintln!("batch {}/{of} (tier {}) {:.2} s", index + 1, tiers.tier(tier), last.elapsed().as_secs_f64());
+            }
+            last = Instant::now();
+        })
+    })?;
+    let batch_phase = batches_done.context("no batch was proven")?;
+    let aggregation_phase = tree.time - batch_phase;
+
+    let node = NodeInputs::of(&top, assets);
+    let roots: Vec<_> = batches.iter().map(|&(tier, leaves)| batch_root(tiers.tier(tier), leaves)).collect();
+    let expected_root = tiered_root(&roots, batch_root(tiers.tier(0), &[]), ARITY, levels);
+    ensure!(node.root_hash() == expected_root, "the top proof's root differs from the native tree's");
+    ensure!(node.count() == snapshot.accounts().len() as u64, "the top proof counts {} users", node.count());
+    let (equity, debt) = node.totals();
+    ensure!(equity == snapshot.equity_totals() && debt == snapshot.debt_totals(), "the top proof's totals differ");
+
+    let submitter = Address([0x5a; 20]);
+    let (final_proof, wrap) = measure(|| {
+        let statement_proof = statement.prove(&top, &prices)?;
+        let (root, digest) = statement_inputs(&statement_proof);
+        let proof = final_circuit.prove(&statement_proof, 1, submitter)?;
+        final_circuit.verify(&proof, &FinalInputs { root, digest, sequence: 1, submitter })?;
+        Ok(proof)
+    })?;
+    let end_to_end = started.elapsed();
+
+    let tier_rows: Vec<[String; 6]> = tiers
+        .tiers()
+        .iter()
+        .enumerate()
+        .map(|(index, tier)| {
+            let count = batch_counts[index];
+            let per_batch = if count == 0 { None } else { Some(batch_times[index] / count as u32) };
+            [
+                tier.to_string(),
+                users[index].leaves.len().to_string(),
+                count.to_string(),
+                per_batch.map_or("-".into(), |t| format!("{:.2} s", t.as_secs_f64())),
+                per_batch.map_or("-".into(), |t| format!("{:.2} ms", t.as_secs_f64() * 1e3 / tier.batch_size as f64)),
+                format!("{:.1} s", batch_times[index].as_secs_f64()),
+            ]
+        })
+        .collect();
+    println!();
+    print_table(&["tier", "users", "batches", "per batch", "per user (full batch)", "total"], &tier_rows);
+    println!();
+    let users_total = snapshot.accounts().len();
+    let rows = vec![[
+        users_total.to_string(),
+        assets.to_string(),
+        batches.len().to_string(),
+        format!("{:.1} s", prepare.as_secs_f64()),
+        format!("{:.1} s", build.time.as_secs_f64()),
+        format!(
+            "{:.1} s ({:.2} ms/user)",
+            batch_phase.as_secs_f64(),
+            batch_phase.as_secs_f64() * 1e3 / users_total as f64
+        ),
+        format!("{:.1} s", aggregation_phase.as_secs_f64()),
+        format!("{:.1} s", wrap.time.as_secs_f64()),
+        format!("{:.1} s", end_to_end.as_secs_f64()),
+        [&build, &tree, &wrap].map(|m: &Measured| gib(m.peak)).join(" / "),
+        final_proof.to_bytes().len().to_string(),
+    ]];
+    print_table(
+        &[
+            "users",
+            "assets",
+            "batches",
+            "snapshot",
+            "circuits",
+            "batch proofs",
+            "aggregation",
+            "final wrap",
+            "end to end",
+            "peak memory (build/tree/final)",
+            "final proof bytes",
+        ],
+        &rows,
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Every user as the sparse leaf of the smallest tier that holds them.
+fn sort_into_tiers(snapshot: &Snapshot, tiers: &TierSet) -> Result<Vec<TierUsers>> {
+    let assets = snapshot.assets().len();
+    let mut users: Vec<TierUsers> = tiers.tiers().iter().map(|_| TierUsers { leaves: Vec::new() }).collect();
+    let mut rng = ChaCha20Rng::seed_from_u64(0x7e5);
+    for account in snapshot.accounts() {
+        let holdings: Vec<Slot> = account
+            .balances
+            .iter()
+            .enumerate()
+            .filter(|&(_, &balance)| balance != 0)
+            .map(|(asset, &balance)| Slot { asset: asset as u16, balance })
+            .collect();
+        let tier = tiers.tier_for(holdings.len()).context("a user holds more assets than any tier")?;
+        let (_, id_hash) = draw_nonce(&account.id, &mut rng);
+        let leaf = SparseLeaf::new(id_hash, &holdings, tiers.tier(tier).slots, assets)
+            .with_context(|| format!("user '{}'", account.id))?;
+        users[tier].leaves.push(leaf);
+    }
+    Ok(users)
+}
