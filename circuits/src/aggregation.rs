@@ -19,6 +19,8 @@ use plonky2::iop::witness::{PartialWitness, WitnessWrite};
 use plonky2::plonk::circuit_builder::CircuitBuilder;
 use plonky2::plonk::circuit_data::CircuitData;
 use plonky2::plonk::proof::ProofWithPublicInputsTarget;
+use plonky2::plonk::prover::prove;
+use plonky2::util::timing::TimingTree;
 use tracing::info_span;
 
 use crate::gadgets::checked_sum::checked_sum;
@@ -114,6 +116,20 @@ impl AggregationCircuit {
     /// with the index of the child circuit (as given to
     /// [`Self::build_over`]) it is a proof of.
     pub fn prove_indexed(&self, children: &[(usize, &NodeProof)]) -> Result<NodeProof> {
+        let witness = self.inputs(children)?;
+        self.data.prove(witness).with_context(|| format!("proving an aggregation node of level {}", self.level))
+    }
+
+    /// Proves one node like [`Self::prove_indexed`], recording how long each
+    /// of plonky2's proving steps took in `timing`.
+    pub fn prove_timed(&self, children: &[(usize, &NodeProof)], timing: &mut TimingTree) -> Result<NodeProof> {
+        let witness = self.inputs(children)?;
+        prove::<F, C, D>(&self.data.prover_only, &self.data.common, witness, timing)
+            .with_context(|| format!("proving an aggregation node of level {}", self.level))
+    }
+
+    /// The partial witness of one node.
+    fn inputs(&self, children: &[(usize, &NodeProof)]) -> Result<PartialWitness<F>> {
         ensure!(
             children.len() == self.children.len(),
             "aggregation level {} takes {} children, got {}",
@@ -134,7 +150,7 @@ impl AggregationCircuit {
             }
             witness.set_proof_with_pis_target(target, proof)?;
         }
-        self.data.prove(witness).with_context(|| format!("proving an aggregation node of level {}", self.level))
+        Ok(witness)
     }
 
     /// The circuit data: what the level above verifies against.

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, ensure};
 use clap::Args;
+use plonky2::util::timing::TimingTree;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkpor_circuits::account::draw_nonce;
@@ -49,6 +50,11 @@ pub struct TiersArgs {
     /// Seed of the generated snapshot.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Before proving the tree, prove one full batch of the busiest tier and
+    /// one aggregation node with plonky2's step timings logged: where a
+    /// proof's time goes.
+    #[arg(long)]
+    pub profile: bool,
 }
 
 /// The users of one tier, in batches.
@@ -93,12 +99,16 @@ pub fn run(args: TiersArgs) -> Result<ExitCode> {
     })?;
 
     let prices = snapshot.unit_prices().to_vec();
+    if args.profile {
+        profile(&circuits, &users, &prices)?;
+    }
     let mut batch_times = vec![Duration::ZERO; tiers.tiers().len()];
     let mut batch_counts = vec![0usize; tiers.tiers().len()];
     let mut batches_done: Option<Duration> = None;
     let tree_started = Instant::now();
     let mut last = Instant::now();
-    let witnesses = batches.iter().map(|&(tier, leaves)| Ok((tier, TierBatchWitness::new(tiers.tier(tier), &prices, leaves)?)));
+    let witnesses =
+        batches.iter().map(|&(tier, leaves)| Ok((tier, TierBatchWitness::new(tiers.tier(tier), &prices, leaves)?)));
     let (top, tree) = measure(|| {
         prove_tiered_tree(&circuits, witnesses, &prices, |done| {
             if let TieredProofDone::Batch { index, of } = done {
@@ -189,6 +199,23 @@ pub fn run(args: TiersArgs) -> Result<ExitCode> {
         &rows,
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Proves one full batch of the tier with the most users, then one
+/// aggregation node of copies of it, logging plonky2's step timings.
+fn profile(circuits: &TieredCircuits, users: &[TierUsers], prices: &[u64]) -> Result<()> {
+    let (tier, busiest) = users.iter().enumerate().max_by_key(|(_, users)| users.leaves.len()).context("no tiers")?;
+    let shape = circuits.tiers().tier(tier);
+    let leaves = &busiest.leaves[..busiest.leaves.len().min(shape.batch_size)];
+    let witness = TierBatchWitness::new(shape, prices, leaves)?;
+    let mut timing = TimingTree::new(&format!("one batch of tier {shape}"), log::Level::Info);
+    let batch = circuits.batch(tier).prove_timed(&witness, &mut timing)?;
+    timing.print();
+    let children = vec![(tier, &batch); circuits.arity()];
+    let mut timing = TimingTree::new("one aggregation node", log::Level::Info);
+    circuits.aggregation(0).prove_timed(&children, &mut timing)?;
+    timing.print();
+    Ok(())
 }
 
 /// Every user as the sparse leaf of the smallest tier that holds them.

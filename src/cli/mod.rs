@@ -110,6 +110,9 @@ impl Cli {
     pub fn default_log_level(&self) -> &'static str {
         match (&self.command, self.verbose) {
             (_, true) | (Command::Agent(_) | Command::Prover(_), _) => "info",
+            (Command::Bench { other: Some(BenchCommand::Tiers(args)), .. }, _) if args.profile => {
+                "warn,plonky2::util::timing=debug"
+            }
             (Command::Dev(_), _) => "error",
             _ => "warn",
         }

@@ -23,7 +23,6 @@
 //! A false claim passes only if a challenge hits a root of a nonzero
 //! polynomial of degree below 2^16 over a field of about 2^128 elements.
 
-use plonky2::field::extension::Extendable;
 use plonky2::field::types::Field;
 use plonky2::hash::hash_types::HashOutTarget;
 use plonky2::hash::poseidon::PoseidonHash;
@@ -123,9 +122,15 @@ impl AssetTableArgument {
         }
 
         let mut table_sum = builder.zero_extension();
+        // Asset indices counted up from zero rather than as 0..A constants,
+        // each of which would take a constant wire of its own.
+        let mut index = builder.zero();
         for (asset, price) in prices.iter().enumerate() {
-            let index = builder.constant_extension(<F as Extendable<D>>::Extension::from_canonical_usize(asset));
-            let den = denominator(builder, index, price);
+            if asset > 0 {
+                index = builder.add_const(index, F::ONE);
+            }
+            let index_ext = builder.convert_to_ext(index);
+            let den = denominator(builder, index_ext, price);
             let count = builder.convert_to_ext(claims.multiplicity[asset]);
             let with_equity = builder.scalar_mul_add_extension(claims.equity[asset], beta, count);
             let numerator = builder.scalar_mul_add_extension(claims.debt[asset], beta_sq, with_equity);

@@ -19,6 +19,8 @@ use plonky2::iop::target::Target;
 use plonky2::iop::witness::{PartialWitness, WitnessWrite};
 use plonky2::plonk::circuit_builder::CircuitBuilder;
 use plonky2::plonk::circuit_data::{CircuitConfig, CircuitData};
+use plonky2::plonk::prover::prove;
+use plonky2::util::timing::TimingTree;
 use tracing::info_span;
 
 use super::leaf::SparseLeaf;
@@ -166,7 +168,7 @@ pub struct TierBatchCircuit {
 fn reserved_rows(config: &CircuitConfig, assets: usize) -> usize {
     let public_input_hash = NodeInputs::<Target>::len(assets).div_ceil(8);
     let table_rows = 256usize.div_ceil(config.num_routed_wires / 3);
-    public_input_hash + 1 + table_rows + 64
+    public_input_hash + 1 + table_rows + 128
 }
 
 /// Pads a laid-out tier circuit with no-op rows so that every tier places
@@ -294,9 +296,23 @@ impl TierBatchCircuit {
         self.prove_claiming(witness, &AssetClaims::of(witness, self.assets))
     }
 
-    /// Proves one batch claiming `claims` as its per-asset columns; only the
-    /// true ones ([`AssetClaims::of`]) can be proven.
+    /// Proves one batch claiming `claims`; only the true ones
+    /// ([`AssetClaims::of`]) can be proven.
     pub fn prove_claiming(&self, witness: &TierBatchWitness, claims: &AssetClaims) -> Result<NodeProof> {
+        let inputs = self.inputs(witness, claims)?;
+        self.data.prove(inputs).with_context(|| format!("proving a batch of tier {}", self.tier))
+    }
+
+    /// Proves one batch like [`Self::prove`], recording how long each of
+    /// plonky2's proving steps took in `timing`.
+    pub fn prove_timed(&self, witness: &TierBatchWitness, timing: &mut TimingTree) -> Result<NodeProof> {
+        let inputs = self.inputs(witness, &AssetClaims::of(witness, self.assets))?;
+        prove::<F, C, D>(&self.data.prover_only, &self.data.common, inputs, timing)
+            .with_context(|| format!("proving a batch of tier {}", self.tier))
+    }
+
+    /// The partial witness of a batch and its claims.
+    fn inputs(&self, witness: &TierBatchWitness, claims: &AssetClaims) -> Result<PartialWitness<F>> {
         let tier = self.tier;
         ensure!(
             witness.prices.len() == self.assets,
@@ -338,7 +354,7 @@ impl TierBatchCircuit {
         inputs.set_target_arr(&self.claims.multiplicity, &claims.multiplicity)?;
         inputs.set_target_arr(&self.claims.equity, &claims.equity)?;
         inputs.set_target_arr(&self.claims.debt, &claims.debt)?;
-        self.data.prove(inputs).with_context(|| format!("proving a batch of tier {tier}"))
+        Ok(inputs)
     }
 
     /// The circuit data: what aggregation proofs verify against.

@@ -47,10 +47,19 @@ impl TieredCircuits {
         levels: usize,
         mut on_step: impl FnMut(TieredBuildStep),
     ) -> Result<Self> {
-        let mut batches = Vec::with_capacity(tiers.tiers().len());
-        for index in 0..tiers.tiers().len() {
-            on_step(TieredBuildStep::Tier(index));
-            batches.push(TierBatchCircuit::build(tiers, index)?);
+        // Two tiers at a time: much of building a circuit is single-threaded.
+        let indices: Vec<usize> = (0..tiers.tiers().len()).collect();
+        let mut batches = Vec::with_capacity(indices.len());
+        for pair in indices.chunks(2) {
+            pair.iter().for_each(|&index| on_step(TieredBuildStep::Tier(index)));
+            let built: Vec<Result<TierBatchCircuit>> = std::thread::scope(|scope| {
+                let handles: Vec<_> =
+                    pair.iter().map(|&index| scope.spawn(move || TierBatchCircuit::build(tiers, index))).collect();
+                handles.into_iter().map(|handle| handle.join().expect("a tier circuit build panicked")).collect()
+            });
+            for circuit in built {
+                batches.push(circuit?);
+            }
         }
         let mut aggregations: Vec<AggregationCircuit> = Vec::with_capacity(levels);
         for level in 0..levels {
