@@ -122,9 +122,19 @@ async fn two_agents_on_postgres_and_sqlite_an_exchange_and_a_reader() {
     std::fs::write(&file, forged.to_string()).unwrap();
     zkpor().arg("verify-user").arg(&file).args(["--rpc", &rpc, "--registry", &registry]).assert().failure();
 
-    // Each agent's database tells the same story, PostgreSQL and SQLite.
+    // Each agent's database tells the same story, PostgreSQL and SQLite, once
+    // the agent has seen its claim mined (the chain may show it a moment
+    // before the agent records it).
     for agent in ["agent-a", "agent-b"] {
-        let report = status(&dir.path().join(format!("{agent}.toml")));
+        let config = dir.path().join(format!("{agent}.toml"));
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        let report = loop {
+            let report = status(&config);
+            if report.contains("rewarded") || std::time::Instant::now() > deadline {
+                break report;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        };
         let submission = report.lines().find(|l| l.contains("rewarded")).unwrap_or_else(|| panic!("{agent}: {report}"));
         assert!(submission.trim_start().starts_with('1'), "{agent}: {report}");
     }

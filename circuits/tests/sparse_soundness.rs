@@ -18,9 +18,10 @@ use zkpor_circuits::node::{NodeInputs, NodeProof};
 use zkpor_circuits::sparse::batch::{AssetClaims, SlotFields, TierBatchWitness};
 use zkpor_circuits::sparse::circuits::{TieredCircuits, levels_for};
 use zkpor_circuits::sparse::leaf::{Slot, SparseLeaf};
+use zkpor_circuits::sparse::proof_store::{MemoryStore, NoStore, ProofKey, ProofStore};
 use zkpor_circuits::sparse::tier::{Tier, TierSet};
 use zkpor_circuits::sparse::tree::{batch_root, tiered_root};
-use zkpor_circuits::sparse::tree_prover::prove_tiered_tree;
+use zkpor_circuits::sparse::tree_prover::{TieredProofDone, prove_tiered_tree};
 use zkpor_circuits::{F, Hash};
 
 const ASSETS: usize = 4;
@@ -78,7 +79,7 @@ fn fixture() -> &'static Fixture {
             batches.push((leaves, witness, proof));
         }
         let witnesses: Vec<_> = batches.iter().enumerate().map(|(tier, (_, w, _))| Ok((tier, w.clone()))).collect();
-        let top = prove_tiered_tree(&circuits, witnesses.into_iter(), &PRICES, |_| {}).unwrap();
+        let top = prove_tiered_tree(&circuits, witnesses.into_iter(), &PRICES, &mut NoStore, |_| {}).unwrap();
         Fixture { circuits, batches, top }
     })
 }
@@ -283,4 +284,54 @@ fn a_user_split_across_tiers_is_caught() {
         fx.circuits.batch(tier).prove(&witness).unwrap();
         assert!(!leaf.holds_exactly(&holdings), "tier {tier}");
     }
+}
+
+/// A store that is "killed" after keeping a given number of proofs.
+struct KilledAfter {
+    kept: MemoryStore,
+    saves_left: usize,
+}
+
+impl ProofStore for KilledAfter {
+    fn load(&mut self, key: ProofKey) -> anyhow::Result<Option<Vec<u8>>> {
+        self.kept.load(key)
+    }
+
+    fn save(&mut self, key: ProofKey, proof: &[u8]) -> anyhow::Result<()> {
+        anyhow::ensure!(self.saves_left > 0, "killed");
+        self.saves_left -= 1;
+        self.kept.save(key, proof)
+    }
+}
+
+fn all_witnesses() -> impl ExactSizeIterator<Item = anyhow::Result<(usize, TierBatchWitness)>> {
+    tiers_with_witness().map(Ok).collect::<Vec<_>>().into_iter()
+}
+
+#[test]
+fn an_interrupted_tree_resumes_from_its_finished_proofs_and_only_from_sound_ones() {
+    let fx = fixture();
+    let mut store = KilledAfter { kept: MemoryStore::default(), saves_left: 2 };
+    let err = prove_tiered_tree(&fx.circuits, all_witnesses(), &PRICES, &mut store, |_| {}).unwrap_err();
+    assert!(format!("{err:#}").contains("killed"), "{err:#}");
+
+    let mut kept = store.kept;
+    let mut events = Vec::new();
+    let top = prove_tiered_tree(&fx.circuits, all_witnesses(), &PRICES, &mut kept, |done| events.push(done)).unwrap();
+    assert_eq!(top.public_inputs, fx.top.public_inputs);
+    let reused: Vec<_> = events.iter().filter(|e| matches!(e, TieredProofDone::Reused(_))).collect();
+    assert_eq!(reused, [&TieredProofDone::Reused(ProofKey::Batch(0)), &TieredProofDone::Reused(ProofKey::Batch(1))]);
+    assert!(events.contains(&TieredProofDone::Batch { index: 2, of: 3 }));
+
+    // A proof kept under the wrong key, or damaged, is proven again.
+    let other = kept.proofs[&ProofKey::Batch(1)].clone();
+    kept.proofs.insert(ProofKey::Batch(0), other);
+    kept.proofs.get_mut(&ProofKey::Batch(2)).unwrap().truncate(100);
+    let mut events = Vec::new();
+    let again = prove_tiered_tree(&fx.circuits, all_witnesses(), &PRICES, &mut kept, |done| events.push(done)).unwrap();
+    assert_eq!(again.public_inputs, fx.top.public_inputs);
+    assert!(events.contains(&TieredProofDone::Batch { index: 0, of: 3 }), "{events:?}");
+    assert!(events.contains(&TieredProofDone::Reused(ProofKey::Batch(1))), "{events:?}");
+    assert!(events.contains(&TieredProofDone::Batch { index: 2, of: 3 }), "{events:?}");
+    assert!(events.contains(&TieredProofDone::Reused(ProofKey::Node { level: 1, index: 0 })), "{events:?}");
 }

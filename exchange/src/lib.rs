@@ -16,6 +16,7 @@
 pub mod archive;
 pub mod committed;
 pub mod pipeline;
+pub mod proof_dir;
 pub mod published;
 pub mod server;
 pub mod synthetic;

@@ -23,10 +23,12 @@ use zkpor_circuits::node::NodeInputs;
 use zkpor_circuits::sparse::batch::TierBatchWitness;
 use zkpor_circuits::sparse::circuits::{TieredCircuits, levels_for};
 use zkpor_circuits::sparse::leaf::{Slot, SparseLeaf};
+use zkpor_circuits::sparse::proof_store::{NoStore, ProofKey, ProofStore};
 use zkpor_circuits::sparse::tier::TierSet;
 use zkpor_circuits::sparse::tree::{batch_root, tiered_root};
 use zkpor_circuits::sparse::tree_prover::{TieredProofDone, prove_tiered_tree};
 use zkpor_circuits::statement::{StatementCircuit, statement_inputs};
+use zkpor_exchange::proof_dir::ProofDirectory;
 use zkpor_snapshot::{LoadOptions, Snapshot};
 
 use super::{Measured, gib, measure};
@@ -50,6 +52,10 @@ pub struct TiersArgs {
     /// Seed of the generated snapshot.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Keep every finished proof in this directory, and reuse the proofs an
+    /// earlier, interrupted run of the same snapshot kept there.
+    #[arg(long)]
+    proofs: Option<PathBuf>,
     /// Before proving the tree, prove one full batch of the busiest tier and
     /// one aggregation node with plonky2's step timings logged: where a
     /// proof's time goes.
@@ -105,25 +111,45 @@ pub fn run(args: TiersArgs) -> Result<ExitCode> {
     let mut batch_times = vec![Duration::ZERO; tiers.tiers().len()];
     let mut batch_counts = vec![0usize; tiers.tiers().len()];
     let mut batches_done: Option<Duration> = None;
+    let mut batches_reused = 0usize;
     let tree_started = Instant::now();
     let mut last = Instant::now();
     let witnesses =
         batches.iter().map(|&(tier, leaves)| Ok((tier, TierBatchWitness::new(tiers.tier(tier), &prices, leaves)?)));
+    let mut store: Box<dyn ProofStore> = match &args.proofs {
+        Some(dir) => Box::new(ProofDirectory::open(dir)?),
+        None => Box::new(NoStore),
+    };
     let (top, tree) = measure(|| {
-        prove_tiered_tree(&circuits, witnesses, &prices, |done| {
-            if let TieredProofDone::Batch { index, of } = done {
-                let tier = batches[index].0;
-                batch_times[tier] += last.elapsed();
-                batch_counts[tier] += 1;
-                if index + 1 == of {
-                    batches_done = Some(tree_started.elapsed());
+        prove_tiered_tree(&circuits, witnesses, &prices, store.as_mut(), |done| {
+            let last_batch = batches.len() - 1;
+            match done {
+                TieredProofDone::Batch { index, of } => {
+                    let tier = batches[index].0;
+                    batch_times[tier] += last.elapsed();
+                    batch_counts[tier] += 1;
+                    eprintln!(
+                        "batch {}/{of} (tier {}) {:.2} s",
+                        index + 1,
+                        tiers.tier(tier),
+                        last.elapsed().as_secs_f64()
+                    );
                 }
-                eprintln!("batch {}/{of} (tier {}) {:.2} s", index + 1, tiers.tier(tier), last.elapsed().as_secs_f64());
+                TieredProofDone::Reused(key) => {
+                    batches_reused += usize::from(matches!(key, ProofKey::Batch(_)));
+                    let dir = args.proofs.as_deref().map(|d| d.display().to_string()).unwrap_or_default();
+                    eprintln!("{key}: reused from {dir}");
+                }
+                _ => {}
+            }
+            if matches!(done, TieredProofDone::Batch { index, .. } | TieredProofDone::Reused(ProofKey::Batch(index)) if index == last_batch)
+            {
+                batches_done = Some(tree_started.elapsed());
             }
             last = Instant::now();
         })
     })?;
-    let batch_phase = batches_done.context("no batch was proven")?;
+    let batch_phase = batches_done.context("the last batch was neither proven nor reused")?;
     let aggregation_phase = tree.time - batch_phase;
 
     let node = NodeInputs::of(&top, assets);
@@ -168,14 +194,22 @@ pub fn run(args: TiersArgs) -> Result<ExitCode> {
     let rows = vec![[
         users_total.to_string(),
         assets.to_string(),
-        batches.len().to_string(),
+        if batches_reused == 0 {
+            batches.len().to_string()
+        } else {
+            format!("{} ({batches_reused} reused)", batches.len())
+        },
         format!("{:.1} s", prepare.as_secs_f64()),
         format!("{:.1} s", build.time.as_secs_f64()),
-        format!(
-            "{:.1} s ({:.2} ms/user)",
-            batch_phase.as_secs_f64(),
-            batch_phase.as_secs_f64() * 1e3 / users_total as f64
-        ),
+        if batches_reused == 0 {
+            format!(
+                "{:.1} s ({:.2} ms/user)",
+                batch_phase.as_secs_f64(),
+                batch_phase.as_secs_f64() * 1e3 / users_total as f64
+            )
+        } else {
+            format!("{:.1} s", batch_phase.as_secs_f64())
+        },
         format!("{:.1} s", aggregation_phase.as_secs_f64()),
         format!("{:.1} s", wrap.time.as_secs_f64()),
         format!("{:.1} s", end_to_end.as_secs_f64()),

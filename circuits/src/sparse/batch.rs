@@ -23,8 +23,9 @@ use plonky2::plonk::prover::prove;
 use plonky2::util::timing::TimingTree;
 use tracing::info_span;
 
-use super::leaf::SparseLeaf;
+use super::leaf::{SparseLeaf, sparse_leaf_hash};
 use super::tier::{Tier, TierSet};
+use super::tree::binary_root;
 use crate::account::to_fields;
 use crate::gadgets::asset_table::{AssetTableArgument, SlotEntry, TableClaims};
 use crate::gadgets::merkle::merkle_root;
@@ -97,6 +98,26 @@ impl TierBatchWitness {
             .map(SparseAccountFields::from)
             .collect();
         Ok(TierBatchWitness { prices: to_fields(prices), accounts })
+    }
+}
+
+impl TierBatchWitness {
+    /// The batch root of these users, computed natively: what an honest
+    /// proof of this witness carries.
+    pub fn root(&self) -> Hash {
+        let leaves = self
+            .accounts
+            .iter()
+            .map(|account| {
+                let slots: Vec<(F, F)> = account
+                    .slots
+                    .iter()
+                    .map(|slot| (slot.asset, slot.magnitude - F::TWO * slot.is_debt * slot.magnitude))
+                    .collect();
+                sparse_leaf_hash(account.id_hash, &slots)
+            })
+            .collect();
+        binary_root(leaves)
     }
 }
 

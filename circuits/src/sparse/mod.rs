@@ -9,6 +9,7 @@
 pub mod batch;
 pub mod circuits;
 pub mod leaf;
+pub mod proof_store;
 pub mod tier;
 pub mod tree;
 pub mod tree_prover;

@@ -1,0 +1,79 @@
+//! Finished proofs kept as files, so that an interrupted proving run
+//! resumes from them.
+//!
+//! Each proof is `<key>.proof` in one directory (`batch-12.proof`,
+//! `node-0-3.proof`, `empty-1.proof`). It is written to a temporary file,
+//! flushed to disk and renamed into place, so a run killed at any point
+//! leaves every proof whole or absent. The prover checks each stored proof
+//! before reusing it (see `zkpor_circuits::sparse::tree_prover`).
+
+use std::fs;
+use std::io::{ErrorKind, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use zkpor_circuits::sparse::proof_store::{ProofKey, ProofStore};
+
+/// A directory of finished proofs.
+#[derive(Debug)]
+pub struct ProofDirectory {
+    dir: PathBuf,
+}
+
+impl ProofDirectory {
+    /// Opens `dir`, creating it if needed.
+    pub fn open(dir: &Path) -> Result<Self> {
+        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        Ok(ProofDirectory { dir: dir.to_path_buf() })
+    }
+
+    fn path(&self, key: ProofKey) -> PathBuf {
+        self.dir.join(format!("{key}.proof"))
+    }
+}
+
+impl ProofStore for ProofDirectory {
+    fn load(&mut self, key: ProofKey) -> Result<Option<Vec<u8>>> {
+        let path = self.path(key);
+        match fs::read(&path) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(err) if err.kind() == ErrorKind::NotFound => Ok(None),
+            Err(err) => Err(err).with_context(|| format!("reading {}", path.display())),
+        }
+    }
+
+    fn save(&mut self, key: ProofKey, proof: &[u8]) -> Result<()> {
+        let path = self.path(key);
+        let partial = self.dir.join(format!(".{key}.proof.partial"));
+        let mut file = fs::File::create(&partial).with_context(|| format!("creating {}", partial.display()))?;
+        file.write_all(proof)
+            .and_then(|()| file.sync_all())
+            .with_context(|| format!("writing {}", partial.display()))?;
+        fs::rename(&partial, &path).with_context(|| format!("renaming {} into place", partial.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_proofs_across_openings_and_ignores_partial_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = ProofKey::Node { level: 1, index: 3 };
+        {
+            let mut store = ProofDirectory::open(&dir.path().join("proofs")).unwrap();
+            assert_eq!(store.load(key).unwrap(), None);
+            store.save(key, b"proof bytes").unwrap();
+            store.save(ProofKey::Batch(0), b"old").unwrap();
+            store.save(ProofKey::Batch(0), b"new").unwrap();
+        }
+        // A run killed while writing leaves only a partial file behind.
+        std::fs::write(dir.path().join("proofs/.batch-1.proof.partial"), b"half").unwrap();
+        let mut store = ProofDirectory::open(&dir.path().join("proofs")).unwrap();
+        assert_eq!(store.load(key).unwrap().as_deref(), Some(&b"proof bytes"[..]));
+        assert_eq!(store.load(ProofKey::Batch(0)).unwrap().as_deref(), Some(&b"new"[..]));
+        assert_eq!(store.load(ProofKey::Batch(1)).unwrap(), None);
+        assert!(dir.path().join("proofs/node-1-3.proof").exists());
+    }
+}
