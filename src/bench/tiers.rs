@@ -32,6 +32,7 @@ use zkpor_exchange::proof_dir::ProofDirectory;
 use zkpor_snapshot::{LoadOptions, Snapshot};
 
 use super::{Measured, gib, measure};
+use crate::cli::exchange::SynthProfile;
 use crate::table::print_table;
 
 /// Children per aggregation node.
@@ -43,15 +44,9 @@ pub struct TiersArgs {
     /// Prove this snapshot directory instead of a generated one.
     #[arg(long, conflicts_with_all = ["accounts", "assets", "seed"])]
     snapshot: Option<PathBuf>,
-    /// Users of the generated snapshot (`zkpor exchange synth`'s profile).
-    #[arg(long, default_value_t = 1 << 14)]
-    accounts: usize,
-    /// Assets of the generated snapshot.
-    #[arg(long, default_value_t = 220)]
-    assets: usize,
-    /// Seed of the generated snapshot.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
+    /// The snapshot to generate otherwise (`zkpor exchange synth`'s profile).
+    #[command(flatten)]
+    generate: SynthProfile,
     /// Keep every finished proof in this directory, and reuse the proofs an
     /// earlier, interrupted run of the same snapshot kept there.
     #[arg(long)]
@@ -75,8 +70,9 @@ pub fn run(args: TiersArgs) -> Result<ExitCode> {
         Some(dir) => dir.clone(),
         None => {
             generated = tempfile::tempdir().context("creating a directory for the snapshot")?;
-            eprintln!("writing {} users over {} assets (seed {}) ...", args.accounts, args.assets, args.seed);
-            zkpor_exchange::synthetic::write_realistic(generated.path(), args.accounts, args.assets, args.seed)?;
+            let SynthProfile { accounts, assets, seed } = args.generate;
+            eprintln!("writing {accounts} users over {assets} assets (seed {seed}) ...");
+            zkpor_exchange::synthetic::write_realistic(generated.path(), accounts, assets, seed)?;
             generated.path().to_path_buf()
         }
     };

@@ -69,15 +69,9 @@ pub enum ExchangeCommand {
     /// Write a synthetic snapshot: an exchange-like profile over many assets
     /// (most users hold 1 to 20, one in ten owes some, a few hold 100+).
     Synth {
-        /// Users.
-        #[arg(long)]
-        accounts: usize,
-        /// Assets (a large exchange lists about 220).
-        #[arg(long, default_value_t = 220)]
-        assets: usize,
-        /// Seed: the same seed writes the same snapshot.
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
+        /// How many users and assets, and the seed.
+        #[command(flatten)]
+        profile: SynthProfile,
         /// Output directory (must not exist or be empty).
         #[arg(long)]
         out: PathBuf,
@@ -93,6 +87,20 @@ pub enum ExchangeCommand {
         #[arg(long, default_value = "config/exchange.toml", env = "ZKPOR_EXCHANGE_CONFIG")]
         config: PathBuf,
     },
+}
+
+/// A synthetic snapshot of `zkpor exchange synth`'s realistic profile.
+#[derive(Debug, clap::Args)]
+pub struct SynthProfile {
+    /// Users.
+    #[arg(long, default_value_t = 1 << 14)]
+    pub accounts: usize,
+    /// Assets (a large exchange lists about 220).
+    #[arg(long, default_value_t = 220)]
+    pub assets: usize,
+    /// Seed: the same seed writes the same snapshot.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 /// `zkpor exchange publish`'s arguments.
@@ -132,7 +140,7 @@ pub fn run(command: ExchangeCommand) -> Result<ExitCode> {
         }
         ExchangeCommand::UserProof { out, id } => user_proof(&out, &id),
         ExchangeCommand::Publish(args) => publish(&args),
-        ExchangeCommand::Synth { accounts, assets, seed, out } => {
+        ExchangeCommand::Synth { profile: SynthProfile { accounts, assets, seed }, out } => {
             check_output_free(&out)?;
             let spinner = crate::progress::spinner(&format!("writing {accounts} users over {assets} assets"));
             zkpor_exchange::synthetic::write_realistic(&out, accounts, assets, seed)?;

@@ -2,7 +2,7 @@
 
 pub(crate) mod agent;
 mod contracts;
-mod exchange;
+pub(crate) mod exchange;
 mod prover;
 pub(crate) mod reader;
 mod verify;
