@@ -58,11 +58,6 @@ pub struct TiersArgs {
     pub profile: bool,
 }
 
-/// The users of one tier, in batches.
-struct TierUsers {
-    leaves: Vec<SparseLeaf>,
-}
-
 pub fn run(args: TiersArgs) -> Result<ExitCode> {
     let started = Instant::now();
     let generated;
@@ -88,7 +83,7 @@ pub fn run(args: TiersArgs) -> Result<ExitCode> {
     let batches: Vec<(usize, &[SparseLeaf])> = users
         .iter()
         .enumerate()
-        .flat_map(|(tier, users)| users.leaves.chunks(tiers.tier(tier).batch_size).map(move |chunk| (tier, chunk)))
+        .flat_map(|(tier, users)| users.chunks(tiers.tier(tier).batch_size).map(move |chunk| (tier, chunk)))
         .collect();
     let levels = levels_for(batches.len(), ARITY);
     eprintln!("{} users in {} batches; building circuits ...", snapshot.accounts().len(), batches.len());
@@ -175,7 +170,7 @@ pub fn run(args: TiersArgs) -> Result<ExitCode> {
             let per_batch = if count == 0 { None } else { Some(batch_times[index] / count as u32) };
             [
                 tier.to_string(),
-                users[index].leaves.len().to_string(),
+                users[index].len().to_string(),
                 count.to_string(),
                 per_batch.map_or("-".into(), |t| format!("{:.2} s", t.as_secs_f64())),
                 per_batch.map_or("-".into(), |t| format!("{:.2} ms", t.as_secs_f64() * 1e3 / tier.batch_size as f64)),
@@ -233,10 +228,10 @@ pub fn run(args: TiersArgs) -> Result<ExitCode> {
 
 /// Proves one full batch of the tier with the most users, then one
 /// aggregation node of copies of it, logging plonky2's step timings.
-fn profile(circuits: &TieredCircuits, users: &[TierUsers], prices: &[u64]) -> Result<()> {
-    let (tier, busiest) = users.iter().enumerate().max_by_key(|(_, users)| users.leaves.len()).context("no tiers")?;
+fn profile(circuits: &TieredCircuits, users: &[Vec<SparseLeaf>], prices: &[u64]) -> Result<()> {
+    let (tier, busiest) = users.iter().enumerate().max_by_key(|(_, users)| users.len()).context("no tiers")?;
     let shape = circuits.tiers().tier(tier);
-    let leaves = &busiest.leaves[..busiest.leaves.len().min(shape.batch_size)];
+    let leaves = &busiest[..busiest.len().min(shape.batch_size)];
     let witness = TierBatchWitness::new(shape, prices, leaves)?;
     let mut timing = TimingTree::new(&format!("one batch of tier {shape}"), log::Level::Info);
     let batch = circuits.batch(tier).prove_timed(&witness, &mut timing)?;
@@ -248,10 +243,11 @@ fn profile(circuits: &TieredCircuits, users: &[TierUsers], prices: &[u64]) -> Re
     Ok(())
 }
 
-/// Every user as the sparse leaf of the smallest tier that holds them.
-fn sort_into_tiers(snapshot: &Snapshot, tiers: &TierSet) -> Result<Vec<TierUsers>> {
+/// Every user as the sparse leaf of the smallest tier that holds them, tier
+/// by tier.
+fn sort_into_tiers(snapshot: &Snapshot, tiers: &TierSet) -> Result<Vec<Vec<SparseLeaf>>> {
     let assets = snapshot.assets().len();
-    let mut users: Vec<TierUsers> = tiers.tiers().iter().map(|_| TierUsers { leaves: Vec::new() }).collect();
+    let mut users: Vec<Vec<SparseLeaf>> = vec![Vec::new(); tiers.tiers().len()];
     let mut rng = ChaCha20Rng::seed_from_u64(0x7e5);
     for account in snapshot.accounts() {
         let holdings: Vec<Slot> = account
@@ -265,7 +261,7 @@ fn sort_into_tiers(snapshot: &Snapshot, tiers: &TierSet) -> Result<Vec<TierUsers
         let (_, id_hash) = draw_nonce(&account.id, &mut rng);
         let leaf = SparseLeaf::new(id_hash, &holdings, tiers.tier(tier).slots, assets)
             .with_context(|| format!("user '{}'", account.id))?;
-        users[tier].leaves.push(leaf);
+        users[tier].push(leaf);
     }
     Ok(users)
 }

@@ -110,13 +110,13 @@ impl AssetTableArgument {
             builder.scalar_mul_add_extension(price.high, neg_gamma_sq, with_low)
         };
 
+        let one = builder.one_extension();
         let mut slot_sum = builder.zero_extension();
         for slot in &self.slots {
             let asset = builder.convert_to_ext(slot.asset);
             let den = denominator(builder, asset, &slot.price);
             // 1 + β·e + β²·d with e = v·(1 − s), d = v·s: 1 + v·(β + s·(β² − β)).
             let weight = builder.scalar_mul_add_extension(slot.is_debt, debt_shift, beta);
-            let one = builder.one_extension();
             let numerator = builder.scalar_mul_add_extension(slot.magnitude, weight, one);
             slot_sum = builder.div_add_extension(numerator, den, slot_sum);
         }

@@ -99,9 +99,7 @@ impl TierBatchWitness {
             .collect();
         Ok(TierBatchWitness { prices: to_fields(prices), accounts })
     }
-}
 
-impl TierBatchWitness {
     /// The batch root of these users, computed natively: what an honest
     /// proof of this witness carries.
     pub fn root(&self) -> Hash {

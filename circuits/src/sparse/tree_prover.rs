@@ -68,7 +68,7 @@ pub fn prove_tiered_tree(
         let proof = run.obtain(
             ProofKey::Batch(index),
             circuit.data(),
-            witness.root(),
+            || witness.root(),
             || circuit.prove(&witness).with_context(|| format!("batch {index}")),
             TieredProofDone::Batch { index, of: total },
         )?;
@@ -93,7 +93,7 @@ pub fn prove_tiered_tree(
                     (*circuit, proof)
                 })
                 .collect();
-            let root = binary_root(children.iter().map(|(_, proof)| root_of(proof, circuits)).collect());
+            let root = || binary_root(children.iter().map(|(_, proof)| root_of(proof, circuits)).collect());
             let proof = run.obtain(
                 ProofKey::Node { level, index },
                 aggregation.data(),
@@ -129,17 +129,19 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
-    /// The stored proof of `key` if it checks out, else a new one, kept.
+    /// The stored proof of `key` if it checks out against the expected
+    /// `root` (computed only when there is a stored proof), else a new one,
+    /// kept.
     fn obtain(
         &mut self,
         key: ProofKey,
         circuit: &CircuitData<F, C, D>,
-        root: Hash,
+        root: impl FnOnce() -> Hash,
         prove: impl FnOnce() -> Result<NodeProof>,
         done: TieredProofDone,
     ) -> Result<NodeProof> {
         if let Some(bytes) = self.store.load(key).with_context(|| format!("reading the stored proof {key}"))? {
-            match self.check(bytes, circuit, root) {
+            match self.check(bytes, circuit, root()) {
                 Ok(proof) => {
                     (self.on_done)(TieredProofDone::Reused(key));
                     return Ok(proof);
@@ -172,7 +174,7 @@ impl Run<'_> {
         let mut proof = self.obtain(
             ProofKey::Empty(0),
             circuit.data(),
-            witness.root(),
+            || witness.root(),
             || circuit.prove(&witness).context("an empty batch"),
             TieredProofDone::Empty { level: 0 },
         )?;
@@ -186,7 +188,8 @@ impl Run<'_> {
     fn empty_above(&mut self, level: usize, lower: &NodeProof) -> Result<NodeProof> {
         let aggregation = self.circuits.aggregation(level);
         let arity = self.circuits.arity();
-        let root = binary_root(vec![root_of(lower, self.circuits); arity]);
+        let circuits = self.circuits;
+        let root = || binary_root(vec![root_of(lower, circuits); arity]);
         self.obtain(
             ProofKey::Empty(level + 1),
             aggregation.data(),
