@@ -14,7 +14,7 @@ use tracing::{info, warn};
 use zkpor_circuits::encoding::HashHex;
 use zkpor_exchange::archive::SequenceArchive;
 use zkpor_exchange::committed::CommittedSnapshot;
-use zkpor_exchange::published::StatementFile;
+use zkpor_exchange::published::{PublishedTree, StatementFile};
 use zkpor_exchange::server::PostedRoots;
 
 use crate::posted::posted_sequence;
@@ -119,7 +119,7 @@ pub async fn publish<P: Provider>(
         None => warn!("the registry's verifier is not one zkpor ships: the tree's shape cannot be checked against it"),
     }
     let finished = reconcile(provider, registry, archive).await?;
-    let new_statement = StatementFile::new(committed, 0);
+    let new_statement = committed.statement_file(0);
     if let Some((sequence, earlier)) = finished.iter().find(|(_, earlier)| same_claim(earlier, &new_statement)) {
         anyhow::bail!(
             "an earlier publication of the same balances (interrupted before it finished) was posted as sequence \

@@ -9,7 +9,7 @@
 use alloy::sol_types::{SolType, sol_data};
 use anyhow::{Context, Result, ensure};
 use zkpor_circuits::encoding::HashHex;
-use zkpor_exchange::published::{AssetTotals, StatementFile};
+use zkpor_exchange::published::{AssetTotals, StatementFile, StatementShape};
 use zkpor_snapshot::decimal::{Price, format_units, parse_units};
 
 alloy::sol! {
@@ -77,7 +77,8 @@ impl OnChainStatement {
                 })
             })
             .collect::<Result<_>>()?;
-        Ok(OnChainStatement { shape: file.shape.to_string(), assets })
+        let shape = file.shape.dense("posting a statement on chain")?;
+        Ok(OnChainStatement { shape: shape.to_string(), assets })
     }
 
     /// The statement file of a posted sequence, after checking that its
@@ -113,7 +114,9 @@ impl OnChainStatement {
             account_count,
             digest,
             assets,
-            shape: self.shape.parse().with_context(|| format!("the statement's shape '{}'", self.shape))?,
+            shape: StatementShape::Dense(
+                self.shape.parse().with_context(|| format!("the statement's shape '{}'", self.shape))?,
+            ),
         };
         file.checked_statement().context("the statement emitted on chain does not match the registry's digest")?;
         Ok(file)
@@ -185,7 +188,7 @@ mod tests {
                     debt: "0".into(),
                 },
             ],
-            shape: "tiny".parse().unwrap(),
+            shape: StatementShape::Dense("tiny".parse().unwrap()),
         };
         let digest = HashHex(file.statement().unwrap().digest());
         let file = StatementFile { digest, ..file };

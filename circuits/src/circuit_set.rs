@@ -3,13 +3,14 @@
 
 use std::time::Instant;
 
+use plonky2::plonk::circuit_data::CircuitData;
 use tracing::info;
 
-use crate::Shape;
 use crate::aggregation::AggregationCircuit;
 use crate::batch::BatchCircuit;
 use crate::final_wrap::FinalCircuit;
 use crate::statement::StatementCircuit;
+use crate::{C, D, F, Shape};
 
 /// One step of building a circuit set, for progress reporting.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,16 +72,10 @@ impl CircuitSet {
             let child = aggregations.last().map_or(batch.data(), AggregationCircuit::data);
             aggregations.push(AggregationCircuit::build(shape, level, child));
         }
-        on_step(BuildStep::Statement);
         let top = aggregations.last().expect("at least one level").data();
-        let statement = StatementCircuit::build(shape.assets(), top);
-        on_step(BuildStep::Final);
-        let final_wrap = FinalCircuit::build(statement.data());
+        let wrap = WrapCircuits::over(shape.assets(), top, on_step);
         info!(%shape, elapsed = ?started.elapsed(), "circuits built");
-        CircuitSet {
-            tree: TreeCircuits { shape: *shape, batch, aggregations },
-            wrap: WrapCircuits { statement, final_wrap },
-        }
+        CircuitSet { tree: TreeCircuits { shape: *shape, batch, aggregations }, wrap }
     }
 
     /// The shape.
@@ -138,6 +133,17 @@ impl TreeCircuits {
 }
 
 impl WrapCircuits {
+    /// Builds the statement circuit over the top aggregation circuit `top`
+    /// of a tree of `assets` assets, and the final circuit over it, calling
+    /// `on_step` before each.
+    pub fn over(assets: usize, top: &CircuitData<F, C, D>, mut on_step: impl FnMut(BuildStep)) -> Self {
+        on_step(BuildStep::Statement);
+        let statement = StatementCircuit::build(assets, top);
+        on_step(BuildStep::Final);
+        let final_wrap = FinalCircuit::build(statement.data());
+        WrapCircuits { statement, final_wrap }
+    }
+
     /// The statement circuit.
     pub fn statement(&self) -> &StatementCircuit {
         &self.statement

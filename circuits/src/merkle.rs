@@ -22,7 +22,12 @@ pub fn node_hash(left: Hash, right: Hash) -> Hash {
 
 /// Roots of all-padding subtrees of height `0..=depth` for `assets` slots.
 pub fn empty_roots(assets: usize, depth: usize) -> Vec<Hash> {
-    let mut roots = vec![AccountLeaf::padding(assets).hash()];
+    empty_roots_over(AccountLeaf::padding(assets).hash(), depth)
+}
+
+/// Roots of subtrees of height `0..=depth` whose every leaf is `padding`.
+pub fn empty_roots_over(padding: Hash, depth: usize) -> Vec<Hash> {
+    let mut roots = vec![padding];
     for height in 0..depth {
         roots.push(node_hash(roots[height], roots[height]));
     }
@@ -48,8 +53,14 @@ impl AccountTree {
     /// Builds the tree of height `depth` over `leaves` (at most `2^depth`),
     /// padded with the padding leaf of `assets` slots.
     pub fn new(leaves: Vec<Hash>, assets: usize, depth: usize) -> Self {
+        Self::padded_with(leaves, AccountLeaf::padding(assets).hash(), depth)
+    }
+
+    /// Builds the tree of height `depth` over `leaves` (at most `2^depth`),
+    /// padded with the leaf hash `padding`.
+    pub fn padded_with(leaves: Vec<Hash>, padding: Hash, depth: usize) -> Self {
         assert!(leaves.len() as u128 <= 1u128 << depth, "{} leaves exceed a tree of height {depth}", leaves.len());
-        let empty = empty_roots(assets, depth);
+        let empty = empty_roots_over(padding, depth);
         let mut levels = vec![leaves];
         for height in 0..depth {
             let below = &levels[height];

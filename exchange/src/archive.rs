@@ -15,7 +15,7 @@ use anyhow::{Context, Result, ensure};
 use zkpor_circuits::encoding::HashHex;
 
 use crate::committed::CommittedSnapshot;
-use crate::published::{STATEMENT_FILE, StatementFile, USER_STORE_FILE, read_json, write_json};
+use crate::published::{PublishedTree, STATEMENT_FILE, StatementFile, USER_STORE_FILE, read_json, write_json};
 use crate::user_store::UserStore;
 
 const PENDING_PREFIX: &str = ".pending-";
@@ -54,7 +54,7 @@ impl SequenceArchive {
     /// Writes `committed` as a pending sequence, expected to be posted as
     /// `sequence`: its statement file and user store, all or nothing.
     pub async fn write_pending(&self, committed: &CommittedSnapshot, sequence: u64) -> Result<PendingSequence> {
-        let statement = StatementFile::new(committed, sequence);
+        let statement = committed.statement_file(sequence);
         let dir = self.dir.join(format!("{PENDING_PREFIX}{}", statement.root));
         let staging = self.dir.join(format!(".partial-{}", std::process::id()));
         if staging.exists() {

@@ -7,6 +7,8 @@
 //! - [`published`]: the files a proving run leaves behind (`statement.json`,
 //!   the final proof) and their verification;
 //! - [`synthetic`]: synthetic snapshots for demonstrations and tests;
+//! - [`tiered`]: the same on the sparse, tiered circuits, for snapshots of
+//!   many assets; [`proof_dir`] keeps its finished proofs for a resume;
 //! - [`user_store`]: what answers any user's inclusion proof later;
 //! - [`user_proof`]: the inclusion proof a user receives, and its check;
 //! - [`verify`]: the check of a published final proof against its statement;
@@ -20,6 +22,7 @@ pub mod proof_dir;
 pub mod published;
 pub mod server;
 pub mod synthetic;
+pub mod tiered;
 pub mod user_proof;
 pub mod user_store;
 pub mod verify;

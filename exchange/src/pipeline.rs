@@ -93,10 +93,10 @@ pub struct PhaseTimes {
     pub final_wrap: Duration,
 }
 
-/// A finished proving run.
-pub struct Proven {
+/// A finished proving run over a tree of type `Tree` (dense or tiered).
+pub struct Proven<Tree = CommittedSnapshot> {
     /// The snapshot, its tree and statement.
-    pub committed: CommittedSnapshot,
+    pub committed: Tree,
     /// The final proof.
     pub final_proof: FinalProof,
     /// The final proof encoded for the EVM verifier (`zkpor-evm-verifier`).
@@ -105,6 +105,8 @@ pub struct Proven {
     pub inputs: FinalInputs,
     /// How long each phase took.
     pub times: PhaseTimes,
+    /// Tree proofs an interrupted run had finished, checked and reused.
+    pub reused_proofs: usize,
 }
 
 /// How to load a snapshot for `shape`: at most its asset slots, or the
@@ -142,15 +144,14 @@ pub fn prove(snapshot: Snapshot, options: &ProveOptions, progress: &dyn Progress
 
     let top = prove_tiers(&tree, &committed, progress, &mut times)?;
     drop(tree);
-    check_top(&top, &committed)?;
+    check_top(&top, committed.statement(), shape.assets())?;
 
     let started = Instant::now();
-    let (final_proof, inputs) = wrap_top(&wrap, &top, committed.statement(), options, progress)?;
-    let layout = ProofLayout::new(&wrap.final_wrap().data().common)?;
-    let calldata = encode(&final_proof, &layout).context("internal error: encoding the final proof for the EVM")?;
+    let (final_proof, inputs, calldata) =
+        wrap_top(&wrap, &top, committed.statement(), options.sequence, options.submitter, progress)?;
     times.final_wrap = started.elapsed();
     info!(?times, "proven");
-    Ok(Proven { committed, final_proof, calldata, inputs, times })
+    Ok(Proven { committed, final_proof, calldata, inputs, times, reused_proofs: 0 })
 }
 
 fn build_circuits(shape: &Shape, progress: &dyn Progress) -> CircuitSet {
@@ -211,10 +212,10 @@ fn prove_tiers(
     Ok(top)
 }
 
-/// The top proof must state exactly the committed tree.
-fn check_top(top: &NodeProof, committed: &CommittedSnapshot) -> Result<()> {
-    let statement = committed.statement();
-    let inputs = NodeInputs::of(top, committed.shape().assets());
+/// The top proof of a tree of `assets` asset slots must state exactly the
+/// committed `statement`.
+pub fn check_top(top: &NodeProof, statement: &Statement, assets: usize) -> Result<()> {
+    let inputs = NodeInputs::of(top, assets);
     let (equity, debt) = inputs.totals();
     ensure!(
         inputs.root_hash() == statement.root
@@ -226,30 +227,29 @@ fn check_top(top: &NodeProof, committed: &CommittedSnapshot) -> Result<()> {
     Ok(())
 }
 
-/// Statement proof, final proof, and a check of the latter.
-fn wrap_top(
+/// Statement proof, final proof for `sequence` and `submitter`, a check of
+/// the latter and its EVM encoding.
+pub fn wrap_top(
     wrap: &WrapCircuits,
     top: &NodeProof,
     statement: &Statement,
-    options: &ProveOptions,
+    sequence: u64,
+    submitter: Address,
     progress: &dyn Progress,
-) -> Result<(FinalProof, FinalInputs)> {
+) -> Result<(FinalProof, FinalInputs, Vec<u8>)> {
     progress.begin(Phase::Final, 3);
     progress.start_step("statement proof");
     let statement_proof = wrap.statement().prove(top, &statement.prices)?;
     progress.finish_step();
     progress.start_step("final wrap (Keccak)");
-    let final_proof = wrap.final_wrap().prove(&statement_proof, options.sequence, options.submitter)?;
+    let final_proof = wrap.final_wrap().prove(&statement_proof, sequence, submitter)?;
     progress.finish_step();
-    let inputs = FinalInputs {
-        root: statement.root,
-        digest: statement.digest(),
-        sequence: options.sequence,
-        submitter: options.submitter,
-    };
+    let inputs = FinalInputs { root: statement.root, digest: statement.digest(), sequence, submitter };
     progress.start_step("checking the final proof");
     wrap.final_wrap().verify(&final_proof, &inputs).context("internal error: the final proof does not verify")?;
+    let layout = ProofLayout::new(&wrap.final_wrap().data().common)?;
+    let calldata = encode(&final_proof, &layout).context("internal error: encoding the final proof for the EVM")?;
     progress.finish_step();
     progress.end();
-    Ok((final_proof, inputs))
+    Ok((final_proof, inputs, calldata))
 }

@@ -17,12 +17,15 @@ use serde::{Deserialize, Serialize};
 use zkpor_circuits::Shape;
 use zkpor_circuits::encoding::{Address, HashHex};
 use zkpor_circuits::final_wrap::FinalInputs;
+use zkpor_circuits::sparse::shape::TieredShape;
 use zkpor_circuits::statement::Statement;
 use zkpor_snapshot::decimal::{Price, format_units, parse_units};
-use zkpor_snapshot::{Asset, unit_prices};
+use zkpor_snapshot::{Asset, Snapshot, unit_prices};
 
 use crate::committed::{CommittedSnapshot, padded};
 use crate::pipeline::Proven;
+use crate::tiered::committed::TieredCommitted;
+use crate::tiered::user_store::TieredUserStore;
 use crate::user_store::UserStore;
 
 /// File name of the readable statement.
@@ -51,8 +54,78 @@ pub struct StatementFile {
     pub digest: HashHex,
     /// Per asset: price and totals.
     pub assets: Vec<AssetTotals>,
-    /// The circuit shape: asset slots past the listed assets are zero.
-    pub shape: Shape,
+    /// The circuits' shape: a dense shape such as `b1024-a8-k8-l2` (asset
+    /// slots past the listed assets are zero), or a tiered shape.
+    pub shape: StatementShape,
+}
+
+/// The shape of the circuits a statement was proven with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StatementShape {
+    /// Dense leaves of one slot per asset, written as text.
+    Dense(Shape),
+    /// Sparse leaves in tiers, written as an object.
+    Tiered(TieredShape),
+}
+
+impl StatementShape {
+    /// Asset slots of the statement: the listed assets and the zero slots
+    /// after them.
+    pub fn asset_slots(&self) -> usize {
+        match self {
+            StatementShape::Dense(shape) => shape.assets(),
+            StatementShape::Tiered(shape) => shape.assets(),
+        }
+    }
+
+    /// The dense shape, or an error naming `what` needs one.
+    pub fn dense(&self, what: &str) -> Result<Shape> {
+        match self {
+            StatementShape::Dense(shape) => Ok(*shape),
+            StatementShape::Tiered(_) => bail!("{what} works on dense shapes only, this statement is tiered"),
+        }
+    }
+}
+
+impl std::fmt::Display for StatementShape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StatementShape::Dense(shape) => shape.fmt(f),
+            StatementShape::Tiered(shape) => shape.fmt(f),
+        }
+    }
+}
+
+impl Serialize for StatementShape {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            StatementShape::Dense(shape) => shape.serialize(serializer),
+            StatementShape::Tiered(shape) => shape.serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for StatementShape {
+    /// A string is a dense shape, an object a tiered one; each is checked.
+    fn deserialize<De: serde::Deserializer<'de>>(deserializer: De) -> Result<Self, De::Error> {
+        struct ShapeVisitor;
+        impl<'de> serde::de::Visitor<'de> for ShapeVisitor {
+            type Value = StatementShape;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a dense shape such as \"b1024-a8-k8-l2\" or a tiered shape object")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<StatementShape, E> {
+                text.parse().map(StatementShape::Dense).map_err(E::custom)
+            }
+
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, map: M) -> Result<StatementShape, M::Error> {
+                TieredShape::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(StatementShape::Tiered)
+            }
+        }
+        deserializer.deserialize_any(ShapeVisitor)
+    }
 }
 
 /// One asset of [`StatementFile`].
@@ -72,10 +145,9 @@ pub struct AssetTotals {
 }
 
 impl StatementFile {
-    /// The file describing a committed snapshot's statement.
-    pub fn new(committed: &CommittedSnapshot, sequence: u64) -> Self {
-        let snapshot = committed.snapshot();
-        let statement = committed.statement();
+    /// The file describing `statement`, proven over `snapshot` with
+    /// circuits of `shape`, as sequence `sequence`.
+    pub fn new(snapshot: &Snapshot, statement: &Statement, shape: StatementShape, sequence: u64) -> Self {
         let assets = snapshot
             .assets()
             .iter()
@@ -94,14 +166,14 @@ impl StatementFile {
             account_count: statement.account_count,
             digest: HashHex(statement.digest()),
             assets,
-            shape: committed.shape(),
+            shape,
         }
     }
 
     /// The statement these fields describe, rebuilt exactly (prices at the
     /// common scale, totals in smallest units), without trusting `digest`.
     pub fn statement(&self) -> Result<Statement> {
-        let slots = self.shape.assets();
+        let slots = self.shape.asset_slots();
         ensure!(
             self.assets.len() <= slots,
             "{} assets listed but shape {} holds {slots}",
@@ -243,7 +315,7 @@ pub fn check_output_free(out: &Path) -> Result<()> {
 /// Writes every output file of `proven` into `out`, all or nothing: the
 /// files are written to a hidden sibling directory that is renamed into
 /// place at the end.
-pub async fn write_output(out: &Path, proven: &Proven) -> Result<()> {
+pub async fn write_output<Tree: PublishedTree>(out: &Path, proven: &Proven<Tree>) -> Result<()> {
     check_output_free(out)?;
     let staging = staging_dir(out)?;
     let result = write_files(&staging, proven).await;
@@ -269,8 +341,8 @@ fn staging_dir(out: &Path) -> Result<PathBuf> {
     Ok(staging)
 }
 
-async fn write_files(dir: &Path, proven: &Proven) -> Result<()> {
-    let statement = StatementFile::new(&proven.committed, proven.inputs.sequence);
+async fn write_files<Tree: PublishedTree>(dir: &Path, proven: &Proven<Tree>) -> Result<()> {
+    let statement = proven.committed.statement_file(proven.inputs.sequence);
     write_json(&dir.join(STATEMENT_FILE), &statement)?;
     let proof = proven.final_proof.to_bytes();
     fs::write(dir.join(FINAL_PROOF_FILE), &proof).context("writing the final proof")?;
@@ -284,5 +356,35 @@ async fn write_files(dir: &Path, proven: &Proven) -> Result<()> {
         calldata_bytes: proven.calldata.len(),
     };
     write_json(&dir.join(FINAL_META_FILE), &meta)?;
-    UserStore::create(&dir.join(USER_STORE_FILE), &proven.committed, &statement).await
+    proven.committed.create_user_store(&dir.join(USER_STORE_FILE), &statement).await
+}
+
+/// A committed tree whose proof can be published: it describes its
+/// statement and writes the store of its users' inclusion proofs.
+pub trait PublishedTree {
+    /// `statement.json` of this tree as sequence `sequence`.
+    fn statement_file(&self, sequence: u64) -> StatementFile;
+
+    /// Writes the user-proof store at `path` (which must not exist).
+    fn create_user_store(&self, path: &Path, statement: &StatementFile) -> impl Future<Output = Result<()>>;
+}
+
+impl PublishedTree for CommittedSnapshot {
+    fn statement_file(&self, sequence: u64) -> StatementFile {
+        StatementFile::new(self.snapshot(), self.statement(), StatementShape::Dense(self.shape()), sequence)
+    }
+
+    async fn create_user_store(&self, path: &Path, statement: &StatementFile) -> Result<()> {
+        UserStore::create(path, self, statement).await
+    }
+}
+
+impl PublishedTree for TieredCommitted {
+    fn statement_file(&self, sequence: u64) -> StatementFile {
+        StatementFile::new(self.snapshot(), self.statement(), StatementShape::Tiered(self.shape().clone()), sequence)
+    }
+
+    async fn create_user_store(&self, path: &Path, statement: &StatementFile) -> Result<()> {
+        TieredUserStore::create(path, self, statement).await
+    }
 }

@@ -15,6 +15,7 @@ use zkpor_snapshot::bounds::MAX_BALANCE_UNITS;
 use zkpor_snapshot::decimal::parse_units;
 
 use crate::committed::padded;
+use crate::tiered::user_proof::TieredUserProof;
 
 /// A user's inclusion proof (`zkpor exchange user-proof` prints it).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,6 +126,24 @@ pub enum InclusionError {
         /// What must have been changed.
         blame: &'static str,
     },
+    /// The slots of a tiered proof do not form a leaf of its tier.
+    #[error("slots: {reason}")]
+    Slots {
+        /// What is wrong.
+        reason: String,
+    },
+    /// A tiered proof's batch or position is past the tree.
+    #[error("batch {batch} position {position} is past the tree's {batches} batches of {batch_size}")]
+    Placement {
+        /// The batch.
+        batch: u64,
+        /// The position in it.
+        position: u64,
+        /// Batches the tree holds.
+        batches: u64,
+        /// Users per batch of the tier.
+        batch_size: usize,
+    },
     /// The path is consistent but does not lead to the expected root.
     #[error("the proof leads to root {computed}, but the expected root is {expected}")]
     Root {
@@ -142,14 +161,7 @@ impl UserProof {
         if self.balances.len() > slots {
             return Err(InclusionError::TooManyAssets { found: self.balances.len(), slots, shape: self.shape });
         }
-        let units = |balance: &UserBalance, text: &str| -> Result<u64, InclusionError> {
-            let error = |reason: String| InclusionError::Balance { symbol: balance.symbol.clone(), reason };
-            let value = parse_units(text, balance.decimals).map_err(|e| error(format!("'{text}': {e}")))?;
-            u64::try_from(value)
-                .ok()
-                .filter(|v| *v <= MAX_BALANCE_UNITS)
-                .ok_or_else(|| error(format!("'{text}' is not between 0 and the bound of {MAX_BALANCE_UNITS} units")))
-        };
+        let units = |balance: &UserBalance, text: &str| amount_units(&balance.symbol, balance.decimals, text);
         let mut equity = Vec::with_capacity(slots);
         let mut debt = Vec::with_capacity(slots);
         for balance in &self.balances {
@@ -172,27 +184,56 @@ impl UserProof {
             return Err(InclusionError::LeafIndex { index: self.leaf_index, capacity: shape.capacity() });
         }
         let batch_size = shape.batch_size() as u64;
-        let arity = shape.arity() as u64;
+        let position = PathPosition {
+            in_batch: self.leaf_index % batch_size,
+            batch_depth: shape.batch_depth(),
+            batch: self.leaf_index / batch_size,
+            arity_depth: shape.arity_depth(),
+            levels: shape.levels(),
+        };
+        position.walk(leaf, &self.path, expected.unwrap_or(self.root.0))
+    }
+}
+
+/// Where a leaf sits in a tree of batches under aggregation levels, and the
+/// path lengths that follow from it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PathPosition {
+    /// Position inside the batch.
+    pub in_batch: u64,
+    /// Height of the batch's subtree.
+    pub batch_depth: usize,
+    /// Position of the batch among all batches.
+    pub batch: u64,
+    /// Height each aggregation level adds.
+    pub arity_depth: usize,
+    /// Aggregation levels.
+    pub levels: usize,
+}
+
+impl PathPosition {
+    /// Hashes `leaf` up `path` part by part, checking each part's length
+    /// and the node it claims, and the root against `expected`.
+    pub fn walk(&self, leaf: Hash, path: &InclusionPath, expected: Hash) -> Result<Hash, InclusionError> {
         let check_length = |part: String, expected: usize, found: usize| {
             if expected == found { Ok(()) } else { Err(InclusionError::PathLength { part, expected, found }) }
         };
+        check_length("batch".into(), self.batch_depth, path.batch.len())?;
+        let siblings: Vec<Hash> = path.batch.iter().map(|h| h.0).collect();
+        let mut node = root_from_path(leaf, self.in_batch, &siblings);
+        check_node("batch".into(), node, path.batch_root, "id, nonce, balances or batch path")?;
 
-        check_length("batch".into(), shape.batch_depth(), self.path.batch.len())?;
-        let siblings: Vec<Hash> = self.path.batch.iter().map(|h| h.0).collect();
-        let mut node = root_from_path(leaf, self.leaf_index % batch_size, &siblings);
-        check_node("batch".into(), node, self.path.batch_root, "id, nonce, balances or batch path")?;
-
-        check_length("level count".into(), shape.levels(), self.path.levels.len())?;
-        let mut position = self.leaf_index / batch_size;
-        for (level, part) in self.path.levels.iter().enumerate() {
+        check_length("level count".into(), self.levels, path.levels.len())?;
+        let arity = 1u64 << self.arity_depth;
+        let mut position = self.batch;
+        for (level, part) in path.levels.iter().enumerate() {
             let name = format!("level {level}");
-            check_length(name.clone(), shape.arity_depth(), part.siblings.len())?;
+            check_length(name.clone(), self.arity_depth, part.siblings.len())?;
             let siblings: Vec<Hash> = part.siblings.iter().map(|h| h.0).collect();
             node = root_from_path(node, position % arity, &siblings);
             check_node(name, node, part.node, "path of this level")?;
             position /= arity;
         }
-        let expected = expected.unwrap_or(self.root.0);
         if node != expected {
             return Err(InclusionError::Root { computed: HashHex(node), expected: HashHex(expected) });
         }
@@ -200,10 +241,119 @@ impl UserProof {
     }
 }
 
+/// An amount of `symbol` (of `decimals` digits) in smallest units, within
+/// the balance bound.
+pub(crate) fn amount_units(symbol: &str, decimals: u32, text: &str) -> Result<u64, InclusionError> {
+    let error = |reason: String| InclusionError::Balance { symbol: symbol.to_string(), reason };
+    let value = parse_units(text, decimals).map_err(|e| error(format!("'{text}': {e}")))?;
+    u64::try_from(value)
+        .ok()
+        .filter(|v| *v <= MAX_BALANCE_UNITS)
+        .ok_or_else(|| error(format!("'{text}' is not between 0 and the bound of {MAX_BALANCE_UNITS} units")))
+}
+
 fn check_node(part: String, computed: Hash, claimed: HashHex, blame: &'static str) -> Result<(), InclusionError> {
     if computed == claimed.0 {
         Ok(())
     } else {
         Err(InclusionError::Broken { part, computed: HashHex(computed), claimed, blame })
+    }
+}
+
+/// A user's inclusion proof of either kind of tree, as read from a file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum AnyUserProof {
+    /// A proof into a dense tree.
+    Dense(UserProof),
+    /// A proof into a tiered tree.
+    Tiered(TieredUserProof),
+}
+
+impl AnyUserProof {
+    /// Reads a proof: a `shape` that is text makes it dense, an object
+    /// tiered; errors name the field at fault.
+    pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
+        let value: serde_json::Value = serde_json::from_str(text)?;
+        if value.get("shape").is_some_and(serde_json::Value::is_object) {
+            serde_json::from_value(value).map(AnyUserProof::Tiered)
+        } else {
+            serde_json::from_value(value).map(AnyUserProof::Dense)
+        }
+    }
+
+    /// The sequence the proof is for.
+    pub fn sequence(&self) -> u64 {
+        match self {
+            AnyUserProof::Dense(proof) => proof.sequence,
+            AnyUserProof::Tiered(proof) => proof.sequence,
+        }
+    }
+
+    /// The user's id.
+    pub fn id(&self) -> &str {
+        match self {
+            AnyUserProof::Dense(proof) => &proof.id,
+            AnyUserProof::Tiered(proof) => &proof.id,
+        }
+    }
+
+    /// The balances the proof lists, as (symbol, equity, debt): every asset
+    /// of a dense proof, the slots of a tiered one.
+    pub fn listed_balances(&self) -> Vec<(&str, &str, &str)> {
+        match self {
+            AnyUserProof::Dense(proof) => {
+                proof.balances.iter().map(|b| (b.symbol.as_str(), b.equity.as_str(), b.debt.as_str())).collect()
+            }
+            AnyUserProof::Tiered(proof) => {
+                proof.slots.iter().map(|s| (s.symbol.as_str(), s.equity.as_str(), s.debt.as_str())).collect()
+            }
+        }
+    }
+
+    /// Checks the proof; see [`UserProof::verify`].
+    pub fn verify(&self, expected: Option<Hash>) -> Result<Hash, InclusionError> {
+        match self {
+            AnyUserProof::Dense(proof) => proof.verify(expected),
+            AnyUserProof::Tiered(proof) => proof.verify(expected),
+        }
+    }
+
+    /// Checks that the proof names its assets as the statement `posted`
+    /// lists them (symbol and decimals, by position): a dense proof lists
+    /// them all, a tiered one those of its slots.
+    pub fn check_asset_names(&self, posted: &[(&str, u32)]) -> Result<(), String> {
+        let claimed: Vec<(usize, &str, u32)> = match self {
+            AnyUserProof::Dense(proof) => {
+                if proof.balances.len() != posted.len() {
+                    return Err(format!(
+                        "the proof lists {} assets, the statement {}",
+                        proof.balances.len(),
+                        posted.len()
+                    ));
+                }
+                proof.balances.iter().enumerate().map(|(i, b)| (i, b.symbol.as_str(), b.decimals)).collect()
+            }
+            AnyUserProof::Tiered(proof) => {
+                proof.slots.iter().map(|s| (usize::from(s.asset), s.symbol.as_str(), s.decimals)).collect()
+            }
+        };
+        for (index, symbol, decimals) in claimed {
+            match posted.get(index) {
+                Some(&(name, digits)) if (name, digits) == (symbol, decimals) => {}
+                Some(&(name, digits)) => {
+                    return Err(format!(
+                        "the proof names asset {index} {symbol} with {decimals} decimals, the statement {name} with {digits}"
+                    ));
+                }
+                None => {
+                    return Err(format!(
+                        "the proof names asset {index} {symbol}; the statement lists {}",
+                        posted.len()
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 }

@@ -4,17 +4,20 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, bail, ensure};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
 use sqlx::{Row, SqliteConnection};
-use zkpor_circuits::Hash;
 use zkpor_circuits::account::{AccountLeaf, id_hash};
 use zkpor_circuits::encoding::HashHex;
-use zkpor_circuits::merkle::empty_roots;
+use zkpor_circuits::merkle::{AccountTree, empty_roots};
+use zkpor_circuits::{Hash, Shape};
 use zkpor_snapshot::decimal::format_units;
 
 use crate::committed::CommittedSnapshot;
 use crate::published::StatementFile;
-use crate::user_proof::{InclusionPath, LevelPath, UserBalance, UserProof};
+use crate::tiered::user_store::{TIERED_FORMAT, TieredUserStore};
+use crate::user_proof::{AnyUserProof, InclusionPath, LevelPath, UserBalance, UserProof};
 
 /// Version of the store's layout, kept in its `meta` table.
 const FORMAT: &str = "1";
@@ -41,6 +44,7 @@ const SCHEMA: &[&str] = &[
 pub struct UserStore {
     pool: SqlitePool,
     statement: StatementFile,
+    shape: Shape,
     empty: Vec<Hash>,
 }
 
@@ -48,19 +52,9 @@ impl UserStore {
     /// Writes a new store at `path` (which must not exist) for a committed
     /// snapshot described by `statement`.
     pub async fn create(path: &Path, committed: &CommittedSnapshot, statement: &StatementFile) -> Result<()> {
-        ensure!(!path.exists(), "{} already exists", path.display());
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Off)
-            .synchronous(SqliteSynchronous::Off);
-        let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
+        let pool = create_store(path).await?;
         let mut tx = pool.begin().await?;
-        for statement in SCHEMA {
-            sqlx::query(statement).execute(&mut *tx).await?;
-        }
-        insert_meta(&mut tx, "format", FORMAT).await?;
-        insert_meta(&mut tx, "statement", &serde_json::to_string(statement)?).await?;
+        begin_store(&mut tx, SCHEMA, FORMAT, statement).await?;
 
         let accounts = committed.snapshot().accounts();
         for (index, ((account, nonce), leaf)) in
@@ -76,17 +70,7 @@ impl UserStore {
                 .await
                 .with_context(|| format!("storing account '{}'", account.id))?;
         }
-        let tree = committed.tree();
-        for height in 0..=tree.depth() {
-            for (index, hash) in tree.level(height).iter().enumerate() {
-                sqlx::query("INSERT INTO nodes (height, idx, hash) VALUES (?, ?, ?)")
-                    .bind(height as i64)
-                    .bind(index as i64)
-                    .bind(HashHex(*hash).to_bytes().to_vec())
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
+        insert_tree(&mut tx, "nodes", None, committed.tree()).await?;
         tx.commit().await?;
         pool.close().await;
         Ok(())
@@ -115,18 +99,15 @@ impl UserStore {
 
     /// Opens the store at `path`, read-only.
     pub async fn open(path: &Path) -> Result<Self> {
-        ensure!(path.is_file(), "{} does not exist", path.display());
-        let options = SqliteConnectOptions::new().filename(path).read_only(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await
-            .with_context(|| format!("opening {}", path.display()))?;
-        let format = meta(&pool, "format").await?;
-        ensure!(format == FORMAT, "{} has format {format}, this zkpor reads format {FORMAT}", path.display());
-        let statement: StatementFile = serde_json::from_str(&meta(&pool, "statement").await?)?;
-        let empty = empty_roots(statement.shape.assets(), statement.shape.depth());
-        Ok(UserStore { pool, statement, empty })
+        let (pool, statement) = open_store(path, FORMAT).await?;
+        let shape = statement.shape.dense("this store")?;
+        let empty = empty_roots(shape.assets(), shape.depth());
+        Ok(UserStore { pool, statement, shape, empty })
+    }
+
+    /// The dense shape of the store's tree.
+    pub fn shape(&self) -> Shape {
+        self.shape
     }
 
     /// The statement the store belongs to.
@@ -136,19 +117,13 @@ impl UserStore {
 
     /// The inclusion proof of user `id`.
     pub async fn user_proof(&self, id: &str) -> Result<UserProof> {
-        let Some(row) = sqlx::query("SELECT leaf_index, nonce, equity, debt FROM users WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-        else {
-            bail!("no user '{id}' in this snapshot");
-        };
+        let row = user_row(&self.pool, "leaf_index, nonce, equity, debt", id).await?;
         let leaf_index = u64::try_from(row.get::<i64, _>("leaf_index"))?;
         let nonce = HashHex::from_bytes(blob32(row.get("nonce"))?)?;
         let equity = from_words(row.get("equity"))?;
         let debt = from_words(row.get("debt"))?;
 
-        let shape = self.statement.shape;
+        let shape = self.shape;
         let mut siblings = Vec::with_capacity(shape.depth());
         for height in 0..shape.depth() {
             siblings.push(HashHex(self.node(height, (leaf_index >> height) ^ 1).await?));
@@ -193,7 +168,7 @@ impl UserStore {
     /// shorter), ids hidden behind their hashes: what a prover of the batch
     /// receives.
     pub async fn batch_leaves(&self, index: u64) -> Result<Vec<AccountLeaf>> {
-        let size = self.statement.shape.batch_size() as u64;
+        let size = self.shape.batch_size() as u64;
         let start = index.checked_mul(size).filter(|&s| s < self.statement.account_count.max(1));
         let Some(start) = start else {
             bail!("batch {index} is past the last account ({} accounts)", self.statement.account_count);
@@ -220,16 +195,136 @@ impl UserStore {
     }
 
     async fn node(&self, height: usize, index: u64) -> Result<Hash> {
-        let row = sqlx::query("SELECT hash FROM nodes WHERE height = ? AND idx = ?")
-            .bind(height as i64)
-            .bind(i64::try_from(index)?)
-            .fetch_optional(&self.pool)
-            .await?;
-        match row {
-            Some(row) => Ok(HashHex::from_bytes(blob32(row.get("hash"))?)?.0),
-            None => Ok(self.empty[height]),
+        tree_node(&self.pool, "nodes", None, height, index, self.empty[height]).await
+    }
+}
+
+/// The inclusion proof of user `id` from the store at `path`, of whichever
+/// kind of tree the store holds.
+pub async fn any_user_proof(path: &Path, id: &str) -> Result<AnyUserProof> {
+    if store_format(path).await? == TIERED_FORMAT {
+        Ok(AnyUserProof::Tiered(TieredUserStore::open(path).await?.user_proof(id).await?))
+    } else {
+        Ok(AnyUserProof::Dense(UserStore::open(path).await?.user_proof(id).await?))
+    }
+}
+
+/// A new, empty store file at `path` (which must not exist), written fast
+/// and unsafely: it is renamed into place only once complete.
+pub(crate) async fn create_store(path: &Path) -> Result<SqlitePool> {
+    ensure!(!path.exists(), "{} already exists", path.display());
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Off)
+        .synchronous(SqliteSynchronous::Off);
+    Ok(SqlitePoolOptions::new().max_connections(1).connect_with(options).await?)
+}
+
+/// Creates the tables of `schema` and the `meta` entries of a store.
+pub(crate) async fn begin_store(
+    tx: &mut SqliteConnection,
+    schema: &[&str],
+    format: &str,
+    statement: &StatementFile,
+) -> Result<()> {
+    for table in schema {
+        sqlx::query(table).execute(&mut *tx).await?;
+    }
+    insert_meta(tx, "format", format).await?;
+    insert_meta(tx, "statement", &serde_json::to_string(statement)?).await
+}
+
+/// Opens the store at `path` read-only, checking it has `format`.
+pub(crate) async fn open_store(path: &Path, format: &str) -> Result<(SqlitePool, StatementFile)> {
+    let pool = read_only(path).await?;
+    let found = meta(&pool, "format").await?;
+    ensure!(found == format, "{} has format {found}, expected format {format}", path.display());
+    let statement: StatementFile = serde_json::from_str(&meta(&pool, "statement").await?)
+        .with_context(|| format!("the statement in {}", path.display()))?;
+    Ok((pool, statement))
+}
+
+async fn read_only(path: &Path) -> Result<SqlitePool> {
+    ensure!(path.is_file(), "{} does not exist", path.display());
+    let options = SqliteConnectOptions::new().filename(path).read_only(true);
+    SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await
+        .with_context(|| format!("opening {}", path.display()))
+}
+
+async fn store_format(path: &Path) -> Result<String> {
+    let pool = read_only(path).await?;
+    let format = meta(&pool, "format").await;
+    pool.close().await;
+    format
+}
+
+/// Inserts every stored (non-padding) node of `tree` into the node table
+/// `table`: `(height, idx, hash)`, after the tree's `batch` if the table is
+/// keyed by batch.
+pub(crate) async fn insert_tree(
+    tx: &mut SqliteConnection,
+    table: &str,
+    batch: Option<u64>,
+    tree: &AccountTree,
+) -> Result<()> {
+    let sql = match batch {
+        Some(_) => format!("INSERT INTO {table} (batch, height, idx, hash) VALUES (?, ?, ?, ?)"),
+        None => format!("INSERT INTO {table} (height, idx, hash) VALUES (?, ?, ?)"),
+    };
+    for height in 0..=tree.depth() {
+        for (index, hash) in tree.level(height).iter().enumerate() {
+            let mut query = sqlx::query(&sql);
+            if let Some(batch) = batch {
+                query = query.bind(i64::try_from(batch)?);
+            }
+            query
+                .bind(height as i64)
+                .bind(index as i64)
+                .bind(HashHex(*hash).to_bytes().to_vec())
+                .execute(&mut *tx)
+                .await
+                .with_context(|| format!("storing node {index} at height {height} in {table}"))?;
         }
     }
+    Ok(())
+}
+
+/// The node at `height` and `index` of the node table `table` (of `batch`'s
+/// tree, if keyed by batch), or `empty` where only padding lies below.
+pub(crate) async fn tree_node(
+    pool: &SqlitePool,
+    table: &str,
+    batch: Option<u64>,
+    height: usize,
+    index: u64,
+    empty: Hash,
+) -> Result<Hash> {
+    let sql = match batch {
+        Some(_) => format!("SELECT hash FROM {table} WHERE batch = ? AND height = ? AND idx = ?"),
+        None => format!("SELECT hash FROM {table} WHERE height = ? AND idx = ?"),
+    };
+    let mut query = sqlx::query(&sql);
+    if let Some(batch) = batch {
+        query = query.bind(i64::try_from(batch)?);
+    }
+    let row = query.bind(height as i64).bind(i64::try_from(index)?).fetch_optional(pool).await?;
+    match row {
+        Some(row) => Ok(HashHex::from_bytes(blob32(row.get("hash"))?)?.0),
+        None => Ok(empty),
+    }
+}
+
+/// The `columns` of user `id`'s row, or an error naming the user.
+pub(crate) async fn user_row(pool: &SqlitePool, columns: &str, id: &str) -> Result<SqliteRow> {
+    sqlx::query(&format!("SELECT {columns} FROM users WHERE id = ?"))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .with_context(|| format!("no user '{id}' in this snapshot"))
 }
 
 async fn insert_meta(tx: &mut SqliteConnection, key: &str, value: &str) -> Result<()> {
@@ -237,7 +332,7 @@ async fn insert_meta(tx: &mut SqliteConnection, key: &str, value: &str) -> Resul
     Ok(())
 }
 
-async fn meta(pool: &SqlitePool, key: &str) -> Result<String> {
+pub(crate) async fn meta(pool: &SqlitePool, key: &str) -> Result<String> {
     let row = sqlx::query("SELECT value FROM meta WHERE key = ?")
         .bind(key)
         .fetch_optional(pool)
@@ -255,6 +350,6 @@ fn from_words(bytes: Vec<u8>) -> Result<Vec<u64>> {
     Ok(bytes.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))).collect())
 }
 
-fn blob32(bytes: Vec<u8>) -> Result<[u8; 32]> {
+pub(crate) fn blob32(bytes: Vec<u8>) -> Result<[u8; 32]> {
     bytes.try_into().map_err(|b: Vec<u8>| anyhow::anyhow!("a hash record of {} bytes", b.len()))
 }

@@ -4,10 +4,23 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use zkpor_circuits::CircuitSet;
-use zkpor_circuits::circuit_set::BuildStep;
+use zkpor_circuits::circuit_set::{BuildStep, WrapCircuits};
 use zkpor_circuits::final_wrap::FinalInputs;
+use zkpor_circuits::sparse::circuits::{TieredBuildStep, TieredCircuits};
+use zkpor_circuits::sparse::shape::TieredShape;
 
-use crate::published::{PublishedOutput, StatementFile};
+use crate::published::{PublishedOutput, StatementFile, StatementShape};
+
+/// The statement and final circuits over the tree circuits of `shape`.
+fn tiered_wrap(shape: &TieredShape, mut on_step: impl FnMut(BuildStep)) -> Result<WrapCircuits> {
+    let tree = TieredCircuits::build(shape.tiers(), shape.arity(), shape.levels(), |step| {
+        on_step(match step {
+            TieredBuildStep::Tier(_) => BuildStep::Batch,
+            TieredBuildStep::Aggregation(level) => BuildStep::Aggregation(level),
+        })
+    })?;
+    Ok(WrapCircuits::over(shape.assets(), tree.top(), on_step))
+}
 
 /// What a verified output directory proves.
 #[derive(Clone, Debug)]
@@ -28,11 +41,13 @@ pub fn verify_output(dir: &Path, on_step: impl FnMut(BuildStep)) -> Result<Verif
     let output = PublishedOutput::read(dir)?;
     let bytes = output.proof_bytes()?;
     let proof_bytes = bytes.len();
-    let circuits = CircuitSet::build_reporting(&output.statement.shape, on_step);
-    let proof = circuits
-        .final_wrap()
-        .proof_from_bytes(bytes)
-        .with_context(|| format!("{}", dir.join(&output.meta.proof).display()))?;
-    circuits.final_wrap().verify(&proof, &output.inputs)?;
+    let final_wrap = match &output.statement.shape {
+        StatementShape::Dense(shape) => CircuitSet::build_reporting(shape, on_step).into_parts().1,
+        StatementShape::Tiered(shape) => tiered_wrap(shape, on_step)?,
+    };
+    let final_wrap = final_wrap.final_wrap();
+    let proof =
+        final_wrap.proof_from_bytes(bytes).with_context(|| format!("{}", dir.join(&output.meta.proof).display()))?;
+    final_wrap.verify(&proof, &output.inputs)?;
     Ok(Verified { statement: output.statement, inputs: output.inputs, proof_bytes })
 }

@@ -11,24 +11,20 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, ensure};
+use anyhow::{Context, Result};
 use clap::Args;
 use plonky2::util::timing::TimingTree;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
-use zkpor_circuits::account::draw_nonce;
+use zkpor_circuits::circuit_set::WrapCircuits;
 use zkpor_circuits::encoding::Address;
-use zkpor_circuits::final_wrap::{FinalCircuit, FinalInputs};
-use zkpor_circuits::node::NodeInputs;
-use zkpor_circuits::sparse::batch::TierBatchWitness;
-use zkpor_circuits::sparse::circuits::{TieredCircuits, levels_for};
-use zkpor_circuits::sparse::leaf::{Slot, SparseLeaf};
+use zkpor_circuits::sparse::circuits::TieredCircuits;
 use zkpor_circuits::sparse::proof_store::{NoStore, ProofKey, ProofStore};
 use zkpor_circuits::sparse::tier::TierSet;
-use zkpor_circuits::sparse::tree::{batch_root, tiered_root};
 use zkpor_circuits::sparse::tree_prover::{TieredProofDone, prove_tiered_tree};
-use zkpor_circuits::statement::{StatementCircuit, statement_inputs};
+use zkpor_exchange::pipeline::{Silent, check_top, wrap_top};
 use zkpor_exchange::proof_dir::ProofDirectory;
+use zkpor_exchange::tiered::committed::TieredCommitted;
 use zkpor_snapshot::{LoadOptions, Snapshot};
 
 use super::{Measured, gib, measure};
@@ -77,27 +73,26 @@ pub fn run(args: TiersArgs) -> Result<ExitCode> {
         .with_context(|| format!("loading {}", dir.display()))?;
     let assets = snapshot.assets().len();
     let tiers = TierSet::fit(assets)?;
-    let users = sort_into_tiers(&snapshot, &tiers)?;
+    let committed = TieredCommitted::new(snapshot, tiers.clone(), ARITY, &mut ChaCha20Rng::seed_from_u64(0x7e5))?;
     let prepare = prepare_started.elapsed();
+    let batches = committed.batches();
+    let levels = committed.shape().levels();
+    let mut users = vec![0usize; tiers.tiers().len()];
+    for batch in batches {
+        users[batch.tier] += batch.users.len();
+    }
+    let users_total = committed.statement().account_count as usize;
+    eprintln!("{users_total} users in {} batches; building circuits ...", batches.len());
 
-    let batches: Vec<(usize, &[SparseLeaf])> = users
-        .iter()
-        .enumerate()
-        .flat_map(|(tier, users)| users.chunks(tiers.tier(tier).batch_size).map(move |chunk| (tier, chunk)))
-        .collect();
-    let levels = levels_for(batches.len(), ARITY);
-    eprintln!("{} users in {} batches; building circuits ...", snapshot.accounts().len(), batches.len());
-
-    let ((circuits, statement, final_circuit), build) = measure(|| {
+    let ((circuits, wrap_circuits), build) = measure(|| {
         let circuits = TieredCircuits::build(&tiers, ARITY, levels, |_| {})?;
-        let statement = StatementCircuit::build(assets, circuits.top());
-        let final_circuit = FinalCircuit::build(statement.data());
-        Ok((circuits, statement, final_circuit))
+        let wrap = WrapCircuits::over(assets, circuits.top(), |_| {});
+        Ok((circuits, wrap))
     })?;
 
-    let prices = snapshot.unit_prices().to_vec();
+    let prices = committed.statement().prices.clone();
     if args.profile {
-        profile(&circuits, &users, &prices)?;
+        profile(&circuits, &committed)?;
     }
     let mut batch_times = vec![Duration::ZERO; tiers.tiers().len()];
     let mut batch_counts = vec![0usize; tiers.tiers().len()];
@@ -105,8 +100,7 @@ pub fn run(args: TiersArgs) -> Result<ExitCode> {
     let mut batches_reused = 0usize;
     let tree_started = Instant::now();
     let mut last = Instant::now();
-    let witnesses =
-        batches.iter().map(|&(tier, leaves)| Ok((tier, TierBatchWitness::new(tiers.tier(tier), &prices, leaves)?)));
+    let witnesses = (0..batches.len()).map(|index| committed.batch_witness(index));
     let mut store: Box<dyn ProofStore> = match &args.proofs {
         Some(dir) => Box::new(ProofDirectory::open(dir)?),
         None => Box::new(NoStore),
@@ -116,7 +110,7 @@ pub fn run(args: TiersArgs) -> Result<ExitCode> {
             let last_batch = batches.len() - 1;
             match done {
                 TieredProofDone::Batch { index, of } => {
-                    let tier = batches[index].0;
+                    let tier = batches[index].tier;
                     batch_times[tier] += last.elapsed();
                     batch_counts[tier] += 1;
                     eprintln!(
@@ -143,20 +137,11 @@ pub fn run(args: TiersArgs) -> Result<ExitCode> {
     let batch_phase = batches_done.context("the last batch was neither proven nor reused")?;
     let aggregation_phase = tree.time - batch_phase;
 
-    let node = NodeInputs::of(&top, assets);
-    let roots: Vec<_> = batches.iter().map(|&(tier, leaves)| batch_root(tiers.tier(tier), leaves)).collect();
-    let expected_root = tiered_root(&roots, batch_root(tiers.tier(0), &[]), ARITY, levels);
-    ensure!(node.root_hash() == expected_root, "the top proof's root differs from the native tree's");
-    ensure!(node.count() == snapshot.accounts().len() as u64, "the top proof counts {} users", node.count());
-    let (equity, debt) = node.totals();
-    ensure!(equity == snapshot.equity_totals() && debt == snapshot.debt_totals(), "the top proof's totals differ");
+    check_top(&top, committed.statement(), assets)?;
 
     let submitter = Address([0x5a; 20]);
     let (final_proof, wrap) = measure(|| {
-        let statement_proof = statement.prove(&top, &prices)?;
-        let (root, digest) = statement_inputs(&statement_proof);
-        let proof = final_circuit.prove(&statement_proof, 1, submitter)?;
-        final_circuit.verify(&proof, &FinalInputs { root, digest, sequence: 1, submitter })?;
+        let (proof, _, _) = wrap_top(&wrap_circuits, &top, committed.statement(), 1, submitter, &Silent)?;
         Ok(proof)
     })?;
     let end_to_end = started.elapsed();
@@ -170,7 +155,7 @@ pub fn run(args: TiersArgs) -> Result<ExitCode> {
             let per_batch = if count == 0 { None } else { Some(batch_times[index] / count as u32) };
             [
                 tier.to_string(),
-                users[index].len().to_string(),
+                users[index].to_string(),
                 count.to_string(),
                 per_batch.map_or("-".into(), |t| format!("{:.2} s", t.as_secs_f64())),
                 per_batch.map_or("-".into(), |t| format!("{:.2} ms", t.as_secs_f64() * 1e3 / tier.batch_size as f64)),
@@ -181,7 +166,6 @@ pub fn run(args: TiersArgs) -> Result<ExitCode> {
     println!();
     print_table(&["tier", "users", "batches", "per batch", "per user (full batch)", "total"], &tier_rows);
     println!();
-    let users_total = snapshot.accounts().len();
     let rows = vec![[
         users_total.to_string(),
         assets.to_string(),
@@ -226,14 +210,12 @@ pub fn run(args: TiersArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Proves one full batch of the tier with the most users, then one
-/// aggregation node of copies of it, logging plonky2's step timings.
-fn profile(circuits: &TieredCircuits, users: &[Vec<SparseLeaf>], prices: &[u64]) -> Result<()> {
-    let (tier, busiest) = users.iter().enumerate().max_by_key(|(_, users)| users.len()).context("no tiers")?;
-    let shape = circuits.tiers().tier(tier);
-    let leaves = &busiest[..busiest.len().min(shape.batch_size)];
-    let witness = TierBatchWitness::new(shape, prices, leaves)?;
-    let mut timing = TimingTree::new(&format!("one batch of tier {shape}"), log::Level::Info);
+/// Proves one batch of the tier with the most users, then one aggregation
+/// node of copies of it, logging plonky2's step timings.
+fn profile(circuits: &TieredCircuits, committed: &TieredCommitted) -> Result<()> {
+    let (index, _) = committed.batches().iter().enumerate().max_by_key(|(_, b)| b.users.len()).context("no batches")?;
+    let (tier, witness) = committed.batch_witness(index)?;
+    let mut timing = TimingTree::new(&format!("one batch of tier {}", committed.batch_tier(index)), log::Level::Info);
     let batch = circuits.batch(tier).prove_timed(&witness, &mut timing)?;
     timing.print();
     let children = vec![(tier, &batch); circuits.arity()];
@@ -241,27 +223,4 @@ fn profile(circuits: &TieredCircuits, users: &[Vec<SparseLeaf>], prices: &[u64])
     circuits.aggregation(0).prove_timed(&children, &mut timing)?;
     timing.print();
     Ok(())
-}
-
-/// Every user as the sparse leaf of the smallest tier that holds them, tier
-/// by tier.
-fn sort_into_tiers(snapshot: &Snapshot, tiers: &TierSet) -> Result<Vec<Vec<SparseLeaf>>> {
-    let assets = snapshot.assets().len();
-    let mut users: Vec<Vec<SparseLeaf>> = vec![Vec::new(); tiers.tiers().len()];
-    let mut rng = ChaCha20Rng::seed_from_u64(0x7e5);
-    for account in snapshot.accounts() {
-        let holdings: Vec<Slot> = account
-            .balances
-            .iter()
-            .enumerate()
-            .filter(|&(_, &balance)| balance != 0)
-            .map(|(asset, &balance)| Slot { asset: asset as u16, balance })
-            .collect();
-        let tier = tiers.tier_for(holdings.len()).context("a user holds more assets than any tier")?;
-        let (_, id_hash) = draw_nonce(&account.id, &mut rng);
-        let leaf = SparseLeaf::new(id_hash, &holdings, tiers.tier(tier).slots, assets)
-            .with_context(|| format!("user '{}'", account.id))?;
-        users[tier].push(leaf);
-    }
-    Ok(users)
 }

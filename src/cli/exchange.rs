@@ -15,14 +15,17 @@ use zkpor_chain::publish::RegistryRoots;
 use zkpor_chain::verifier::registry_shape;
 use zkpor_circuits::Shape;
 use zkpor_circuits::encoding::{Address, HashHex};
+use zkpor_circuits::shape::ASSET_SLOT_CHOICES;
+use zkpor_circuits::sparse::tier::{MAX_SPARSE_ASSETS, TierSet};
 use zkpor_exchange::archive::SequenceArchive;
 use zkpor_exchange::committed::CommittedSnapshot;
-use zkpor_exchange::pipeline::{ProveOptions, choose_shape, load_options, prove};
+use zkpor_exchange::pipeline::{ProveOptions, Proven, choose_shape, load_options, prove};
 use zkpor_exchange::published::{USER_STORE_FILE, check_output_free, write_output};
 use zkpor_exchange::server::config::ExchangeConfig;
-use zkpor_exchange::user_store::UserStore;
-use zkpor_snapshot::Snapshot;
+use zkpor_exchange::tiered::pipeline::{TieredProveOptions, prove_tiered};
+use zkpor_exchange::user_store::any_user_proof;
 use zkpor_snapshot::decimal::format_units;
+use zkpor_snapshot::{LoadOptions, Snapshot};
 
 use crate::progress::Bars;
 use crate::table::print_table;
@@ -53,9 +56,22 @@ pub enum ExchangeCommand {
         /// Seed for the users' nonces, for a reproducible run (default: random).
         #[arg(long)]
         seed: Option<u64>,
-        /// Circuit shape, e.g. b1024-a8-k8-l2 (default: chosen to fit, see README).
-        #[arg(long)]
+        /// Dense circuit shape, e.g. b1024-a8-k8-l2 (default: chosen to fit
+        /// when the snapshot lists at most 64 assets, see README).
+        #[arg(long, conflicts_with = "tiers")]
         shape: Option<Shape>,
+        /// Prove on the sparse, tiered circuits with these tiers, e.g.
+        /// 11:s2-b4,s4-b2 (log2 of each batch circuit's rows, then each
+        /// tier's slots and batch size). Snapshots of more than 64 assets
+        /// are proven on tiered circuits anyway, by default with the tiers
+        /// of docs/circuits.md.
+        #[arg(long)]
+        tiers: Option<String>,
+        /// Tiered circuits only: where finished proofs are kept while the run
+        /// lasts, so that a killed run resumes from them when started again
+        /// (default: <out>.proofs beside the output).
+        #[arg(long, conflicts_with = "shape")]
+        proofs: Option<PathBuf>,
     },
     /// Print one user's inclusion proof as JSON.
     UserProof {
@@ -135,8 +151,8 @@ pub struct PublishArgs {
 pub fn run(command: ExchangeCommand) -> Result<ExitCode> {
     match command {
         ExchangeCommand::Check { snapshot, shape } => check(&snapshot, shape),
-        ExchangeCommand::Prove { snapshot, out, sequence, submitter, seed, shape } => {
-            prove_snapshot(&snapshot, &out, ProveOptions { shape, sequence, submitter, seed })
+        ExchangeCommand::Prove { snapshot, out, sequence, submitter, seed, shape, tiers, proofs } => {
+            prove_snapshot(&snapshot, &out, ProveOptions { shape, sequence, submitter, seed }, tiers, proofs)
         }
         ExchangeCommand::UserProof { out, id } => user_proof(&out, &id),
         ExchangeCommand::Publish(args) => publish(&args),
@@ -164,7 +180,7 @@ fn publish(args: &PublishArgs) -> Result<ExitCode> {
         Some(shape) => Some(shape),
         None => runtime.block_on(registry_shape(&provider, args.registry))?,
     };
-    let Some(snapshot) = load(&args.snapshot, requested)? else { return Ok(ExitCode::FAILURE) };
+    let Some(snapshot) = load(&args.snapshot, &load_options(requested))? else { return Ok(ExitCode::FAILURE) };
     let shape = choose_shape(requested, &snapshot)?;
     let mut rng = match args.seed {
         Some(seed) => ChaCha20Rng::seed_from_u64(seed),
@@ -212,8 +228,8 @@ fn serve(path: &Path) -> Result<ExitCode> {
 }
 
 /// Loads a snapshot, printing every error on failure.
-fn load(dir: &Path, shape: Option<Shape>) -> Result<Option<Snapshot>> {
-    match Snapshot::load(dir, &load_options(shape)) {
+fn load(dir: &Path, options: &LoadOptions) -> Result<Option<Snapshot>> {
+    match Snapshot::load(dir, options) {
         Ok(snapshot) => Ok(Some(snapshot)),
         Err(errors) => {
             eprint!("{errors}");
@@ -223,14 +239,14 @@ fn load(dir: &Path, shape: Option<Shape>) -> Result<Option<Snapshot>> {
 }
 
 fn check(dir: &Path, shape: Option<Shape>) -> Result<ExitCode> {
-    let Some(snapshot) = load(dir, shape)? else { return Ok(ExitCode::FAILURE) };
-    let shape = choose_shape(shape, &snapshot)?;
-    println!(
-        "{}: {} accounts, {} assets, fits shape {shape}",
-        dir.display(),
-        snapshot.accounts().len(),
-        snapshot.assets().len()
-    );
+    let Some(snapshot) = load(dir, &prove_load_options(shape))? else { return Ok(ExitCode::FAILURE) };
+    let assets = snapshot.assets().len();
+    let circuits = if shape.is_none() && !dense_fits(assets) {
+        format!("proves on the tiered circuits {}", TierSet::fit(assets)?)
+    } else {
+        format!("fits shape {}", choose_shape(shape, &snapshot)?)
+    };
+    println!("{}: {} accounts, {assets} assets, {circuits}", dir.display(), snapshot.accounts().len());
     let rows: Vec<[String; 5]> = snapshot
         .assets()
         .iter()
@@ -249,34 +265,92 @@ fn check(dir: &Path, shape: Option<Shape>) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn prove_snapshot(dir: &Path, out: &Path, options: ProveOptions) -> Result<ExitCode> {
-    let Some(snapshot) = load(dir, options.shape)? else { return Ok(ExitCode::FAILURE) };
+fn prove_snapshot(
+    dir: &Path,
+    out: &Path,
+    options: ProveOptions,
+    tiers: Option<String>,
+    proofs: Option<PathBuf>,
+) -> Result<ExitCode> {
+    let Some(snapshot) = load(dir, &prove_load_options(options.shape))? else { return Ok(ExitCode::FAILURE) };
     check_output_free(out)?;
+    let assets = snapshot.assets().len();
+    if options.shape.is_some() || (tiers.is_none() && dense_fits(assets)) {
+        return prove_dense(snapshot, out, &options);
+    }
+    let tiers = tiers.map(|text| TierSet::parse(&text, assets).context("--tiers")).transpose()?;
+    let proofs = proofs.unwrap_or_else(|| sibling(out, "proofs"));
+    let tiered = TieredProveOptions {
+        tiers,
+        sequence: options.sequence,
+        submitter: options.submitter,
+        seed: options.seed,
+        proofs: Some(proofs.clone()),
+    };
+    eprintln!("proving on the tiered circuits; finished proofs are kept in {} until the end", proofs.display());
     let bars = Bars::new();
-    let proven = prove(snapshot, &options, &bars)?;
+    let proven = prove_tiered(snapshot, &tiered, &bars)?;
     bars.finish();
     super::runtime()?.block_on(write_output(out, &proven))?;
-    let statement = proven.committed.statement();
+    std::fs::remove_dir_all(&proofs).with_context(|| format!("removing {}", proofs.display()))?;
+    let committed = &proven.committed;
+    report(&proven, committed.statement().account_count, &committed.shape().to_string(), out);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// How to load a snapshot to prove: for `shape` if one is asked for, else
+/// up to the most assets the tiered circuits take.
+fn prove_load_options(shape: Option<Shape>) -> LoadOptions {
+    match shape {
+        Some(shape) => load_options(Some(shape)),
+        None => LoadOptions { max_assets: Some(MAX_SPARSE_ASSETS) },
+    }
+}
+
+/// Whether a snapshot of `assets` assets fits a dense shape.
+fn dense_fits(assets: usize) -> bool {
+    assets <= ASSET_SLOT_CHOICES[ASSET_SLOT_CHOICES.len() - 1]
+}
+
+fn prove_dense(snapshot: Snapshot, out: &Path, options: &ProveOptions) -> Result<ExitCode> {
+    let bars = Bars::new();
+    let proven = prove(snapshot, options, &bars)?;
+    bars.finish();
+    super::runtime()?.block_on(write_output(out, &proven))?;
+    let committed = &proven.committed;
+    report(&proven, committed.statement().account_count, &committed.shape().to_string(), out);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `path` with `.suffix` appended to its last component.
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_else(|| "out".into());
+    name.push(format!(".{suffix}"));
+    path.with_file_name(name)
+}
+
+/// Prints what a proving run proved and where it wrote it.
+fn report<Tree>(proven: &Proven<Tree>, accounts: u64, shape: &str, out: &Path) {
+    let inputs = &proven.inputs;
     let times = &proven.times;
-    println!("proved {} accounts with shape {}", statement.account_count, proven.committed.shape());
-    println!("  root       {}", HashHex(statement.root));
-    println!("  digest     {}", HashHex(proven.inputs.digest));
-    println!("  sequence   {}", proven.inputs.sequence);
-    println!("  submitter  {}", proven.inputs.submitter);
+    println!("proved {accounts} accounts with shape {shape}");
+    println!("  root       {}", HashHex(inputs.root));
+    println!("  digest     {}", HashHex(inputs.digest));
+    println!("  sequence   {}", inputs.sequence);
+    println!("  submitter  {}", inputs.submitter);
     println!("  proof      {} bytes", proven.final_proof.to_bytes().len());
     println!(
         "  time       circuits {:.1?}, batches {:.1?}, aggregation {:.1?}, final {:.1?}",
         times.circuits, times.batches, times.aggregation, times.final_wrap
     );
+    if proven.reused_proofs > 0 {
+        println!("  resumed    {} tree proofs of the interrupted run reused", proven.reused_proofs);
+    }
     println!("  written to {}", out.display());
-    Ok(ExitCode::SUCCESS)
 }
 
 fn user_proof(out: &Path, id: &str) -> Result<ExitCode> {
-    let proof = super::runtime()?.block_on(async {
-        let store = UserStore::open(&out.join(USER_STORE_FILE)).await?;
-        store.user_proof(id).await
-    })?;
+    let proof = super::runtime()?.block_on(any_user_proof(&out.join(USER_STORE_FILE), id))?;
     println!("{}", serde_json::to_string_pretty(&proof).context("encoding the proof")?);
     Ok(ExitCode::SUCCESS)
 }

@@ -6,8 +6,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use zkpor_circuits::encoding::HashHex;
-use zkpor_exchange::published::read_json;
-use zkpor_exchange::user_proof::UserProof;
+use zkpor_exchange::user_proof::AnyUserProof;
 use zkpor_exchange::verify::verify_output;
 
 use zkpor_chain::registry::SequenceStatus;
@@ -48,26 +47,23 @@ pub fn verify(out: &Path) -> Result<ExitCode> {
 /// `registry`, or the root in the file; against the registry it also fails
 /// while the sequence is not verified.
 pub fn verify_user(file: &Path, root: Option<&str>, registry: Option<&RegistryArgs>) -> Result<ExitCode> {
-    let proof: UserProof = read_json(file)?;
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let proof = AnyUserProof::from_json(&text).with_context(|| format!("parsing {}", file.display()))?;
     let mut expected = root.map(|r| r.parse::<HashHex>().context("--root")).transpose()?;
     let mut on_chain = None;
     if let Some(registry) = registry {
-        let report = registry.read(Some(proof.sequence))?;
+        let report = registry.read(Some(proof.sequence()))?;
         let Some(statement) = &report.statement else {
             eprintln!(
                 "FAILED: sequence {}'s statement on chain does not hash to its digest: {}",
-                proof.sequence,
+                proof.sequence(),
                 report.statement_error.as_deref().unwrap_or_default()
             );
             return Ok(ExitCode::FAILURE);
         };
         let posted: Vec<(&str, u32)> = statement.assets.iter().map(|a| (a.symbol.as_str(), a.decimals)).collect();
-        let claimed: Vec<(&str, u32)> = proof.balances.iter().map(|b| (b.symbol.as_str(), b.decimals)).collect();
-        if posted != claimed {
-            eprintln!(
-                "FAILED: the proof lists the assets {claimed:?}, sequence {}'s statement on chain {posted:?}",
-                proof.sequence
-            );
+        if let Err(mismatch) = proof.check_asset_names(&posted) {
+            eprintln!("FAILED: {mismatch} (sequence {}'s statement on chain)", proof.sequence());
             return Ok(ExitCode::FAILURE);
         }
         expected = Some(report.root);
@@ -80,12 +76,15 @@ pub fn verify_user(file: &Path, root: Option<&str>, registry: Option<&RegistryAr
         Ok(root) => {
             println!(
                 "OK: '{}' is included in root {} (sequence {}), checked in {elapsed:.2?}",
-                proof.id,
+                proof.id(),
                 HashHex(root),
-                proof.sequence
+                proof.sequence()
             );
-            for balance in &proof.balances {
-                println!("  {:<8} equity {} debt {}", balance.symbol, balance.equity, balance.debt);
+            for (symbol, equity, debt) in proof.listed_balances() {
+                println!("  {symbol:<8} equity {equity} debt {debt}");
+            }
+            if matches!(proof, AnyUserProof::Tiered(_)) {
+                println!("  (every asset not listed: zero)");
             }
             match on_chain {
                 Some(report) if report.status != SequenceStatus::Verified => {

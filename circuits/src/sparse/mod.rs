@@ -10,6 +10,7 @@ pub mod batch;
 pub mod circuits;
 pub mod leaf;
 pub mod proof_store;
+pub mod shape;
 pub mod tier;
 pub mod tree;
 pub mod tree_prover;

@@ -34,12 +34,31 @@ impl fmt::Display for Tier {
 }
 
 /// The tiers of one deployment and the row count every tier's batch
-/// circuit is padded to.
+/// circuit is padded to. Read from text or JSON, it is checked as
+/// [`TierSet::new`] checks it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "TierSetFields")]
 pub struct TierSet {
     assets: usize,
     degree_bits: usize,
     tiers: Vec<Tier>,
+}
+
+/// A tier set as read, before [`TierSet::new`] checks it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TierSetFields {
+    assets: usize,
+    degree_bits: usize,
+    tiers: Vec<Tier>,
+}
+
+impl TryFrom<TierSetFields> for TierSet {
+    type Error = TierSetError;
+
+    fn try_from(fields: TierSetFields) -> Result<Self, TierSetError> {
+        TierSet::new(fields.assets, fields.degree_bits, fields.tiers)
+    }
 }
 
 /// Why a tier set is not acceptable.
@@ -67,7 +86,18 @@ pub enum TierSetError {
         /// Assets.
         assets: usize,
     },
+    /// Text that is not `<log2 rows>:s<slots>-b<batch size>,...`.
+    #[error("'{0}' is not a tier set such as 11:s2-b4,s4-b2 (log2 of the rows, then each tier's slots and batch size)")]
+    Syntax(String),
+    /// Rows out of range.
+    #[error("2^{0} rows: batch circuits take 2^{MIN_DEGREE_BITS}..=2^{MAX_DEGREE_BITS}")]
+    DegreeBits(usize),
 }
+
+/// Fewest rows (log2) a tier's batch circuit can have.
+pub const MIN_DEGREE_BITS: usize = 8;
+/// Most rows (log2) a tier's batch circuit can have.
+pub const MAX_DEGREE_BITS: usize = 20;
 
 impl TierSet {
     /// Rows (log2) of every batch circuit in [`TierSet::fit`]'s tier sets.
@@ -77,6 +107,9 @@ impl TierSet {
     pub fn new(assets: usize, degree_bits: usize, tiers: Vec<Tier>) -> Result<Self, TierSetError> {
         if !(2..=MAX_SPARSE_ASSETS).contains(&assets) {
             return Err(TierSetError::Assets(assets));
+        }
+        if !(MIN_DEGREE_BITS..=MAX_DEGREE_BITS).contains(&degree_bits) {
+            return Err(TierSetError::DegreeBits(degree_bits));
         }
         let listed = || tiers.iter().map(Tier::to_string).collect::<Vec<_>>().join(", ");
         if tiers.is_empty() || tiers.windows(2).any(|pair| pair[0].slots >= pair[1].slots) {
@@ -135,9 +168,33 @@ impl TierSet {
         self.tiers[index]
     }
 
+    /// Reads `<log2 rows>:s<slots>-b<batch size>,...` (as [`fmt::Display`]
+    /// writes it) for a snapshot of `assets` assets.
+    pub fn parse(text: &str, assets: usize) -> Result<Self, TierSetError> {
+        let syntax = || TierSetError::Syntax(text.to_string());
+        let (rows, tiers) = text.trim().split_once(':').ok_or_else(syntax)?;
+        let degree_bits = rows.trim().parse().map_err(|_| syntax())?;
+        let tiers = tiers
+            .split(',')
+            .map(|tier| {
+                let (slots, batch_size) = tier.trim().strip_prefix('s')?.split_once("-b")?;
+                Some(Tier { slots: slots.parse().ok()?, batch_size: batch_size.parse().ok()? })
+            })
+            .collect::<Option<Vec<Tier>>>()
+            .ok_or_else(syntax)?;
+        TierSet::new(assets, degree_bits, tiers)
+    }
+
     /// The smallest tier that holds a user of `held` non-zero balances.
     pub fn tier_for(&self, held: usize) -> Option<usize> {
         self.tiers.iter().position(|tier| tier.slots >= held)
+    }
+}
+
+impl fmt::Display for TierSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let tiers: Vec<String> = self.tiers.iter().map(Tier::to_string).collect();
+        write!(f, "{}:{}", self.degree_bits, tiers.join(","))
     }
 }
 
@@ -177,5 +234,21 @@ mod tests {
         assert!(matches!(TierSet::new(4, 12, vec![tier(2, 3), tier(4, 4)]), Err(TierSetError::Tier { .. })));
         assert!(matches!(TierSet::new(4, 12, vec![tier(2, 4)]), Err(TierSetError::Coverage { .. })));
         assert!(matches!(TierSet::new(1, 12, vec![tier(1, 4)]), Err(TierSetError::Assets(1))));
+        assert!(matches!(TierSet::new(4, 30, vec![tier(4, 4)]), Err(TierSetError::DegreeBits(30))));
+    }
+
+    #[test]
+    fn text_and_json_are_checked_round_trips() {
+        let set = TierSet::fit(220).unwrap();
+        assert_eq!(TierSet::parse(&set.to_string(), 220).unwrap(), set);
+        let json = serde_json::to_string(&set).unwrap();
+        assert_eq!(serde_json::from_str::<TierSet>(&json).unwrap(), set);
+        let unordered = json.replacen("\"slots\":2,", "\"slots\":300,", 1);
+        let error = serde_json::from_str::<TierSet>(&unordered).unwrap_err().to_string();
+        assert!(error.contains("strictly increasing"), "{error}");
+        for bad in ["", "11", "11:s2b4", "x:s2-b4", "11:s2-b4,", "11:s2-b4,s4-bx"] {
+            assert_eq!(TierSet::parse(bad, 4), Err(TierSetError::Syntax(bad.to_string())), "{bad}");
+        }
+        assert!(matches!(TierSet::parse("11:s2-b4,s3-b2", 4), Err(TierSetError::Coverage { .. })));
     }
 }

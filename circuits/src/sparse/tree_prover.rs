@@ -115,6 +115,20 @@ pub fn prove_tiered_tree(
     Ok(level_proofs.pop().expect("one top proof").1)
 }
 
+/// How many aggregation and empty-subtree proofs [`prove_tiered_tree`]
+/// makes above `batches` batch proofs at `arity` over `levels` levels.
+pub fn aggregation_proofs(batches: usize, arity: usize, levels: usize) -> usize {
+    let (mut proofs, mut count, mut short) = (0, batches, false);
+    for _ in 0..levels {
+        let nodes = count.div_ceil(arity).max(1);
+        short |= nodes * arity > count;
+        proofs += nodes;
+        count = nodes;
+    }
+    // One empty proof per level once any node lacks children.
+    proofs + if short { levels } else { 0 }
+}
+
 fn root_of(proof: &NodeProof, circuits: &TieredCircuits) -> Hash {
     NodeInputs::of(proof, circuits.tiers().assets()).root_hash()
 }
@@ -197,5 +211,21 @@ impl Run<'_> {
             || aggregation.prove(&vec![lower; arity]).context("an empty subtree"),
             TieredProofDone::Empty { level: level + 1 },
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_the_proofs_above_the_batches() {
+        // 3 batches at arity 2: two nodes, then the top; an empty batch and
+        // an empty level-1 subtree fill the gaps.
+        assert_eq!(aggregation_proofs(3, 2, 2), 5);
+        assert_eq!(aggregation_proofs(8, 8, 1), 1);
+        assert_eq!(aggregation_proofs(64, 8, 2), 9);
+        assert_eq!(aggregation_proofs(1, 8, 1), 2);
+        assert_eq!(aggregation_proofs(9, 8, 3), 2 + 1 + 1 + 3);
     }
 }

@@ -177,9 +177,9 @@ impl Exchange {
                     out.push(ServedSequence {
                         sequence,
                         root: statement.root,
-                        shape: statement.shape,
+                        shape: store.shape(),
                         account_count: statement.account_count,
-                        batches: TreeLayout::new(statement.shape, statement.account_count as usize).batches() as u64,
+                        batches: TreeLayout::new(store.shape(), statement.account_count as usize).batches() as u64,
                     });
                 }
                 Err(Failure::NotFound(_)) => {}

@@ -171,24 +171,23 @@ impl ChainSource {
     /// check out.
     async fn take_in(&mut self, posted: &PostedSequence) -> Result<NewSequence> {
         let statement = posted.statement_file()?;
+        let statement_shape = statement.shape.dense("the agent")?;
         if self.verifier_shape.is_none() {
             let provider = self.registry.provider().clone();
             self.verifier_shape = Some(registry_shape(&provider, *self.registry.address()).await?);
         }
         if let Some(Some(shape)) = self.verifier_shape {
             ensure!(
-                statement.shape == shape,
-                "the statement is of shape {}, the registry's verifier checks shape {shape}: it could never be verified",
-                statement.shape
+                statement_shape == shape,
+                "the statement is of shape {statement_shape}, the registry's verifier checks shape {shape}: it could never be verified"
             );
         }
-        statement
-            .shape
+        statement_shape
             .check_fits(statement.assets.len(), posted.account_count as usize)
             .context("the posted statement does not fit its shape")?;
         let leaves = self
             .witness
-            .leaves(posted.sequence, statement.shape, posted.account_count)
+            .leaves(posted.sequence, statement_shape, posted.account_count)
             .await
             .context("fetching the witness")?;
         let checked = tokio::task::block_in_place(|| check_witness(&statement, leaves))?;

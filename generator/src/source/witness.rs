@@ -135,7 +135,7 @@ impl CheckedWitness {
 /// bounds and net value, the per-asset totals and the root.
 pub fn check_witness(posted: &StatementFile, leaves: Vec<AccountLeaf>) -> Result<CheckedWitness> {
     let statement = posted.statement()?;
-    let shape = posted.shape;
+    let shape = posted.shape.dense("the agent")?;
     let slots = shape.assets();
     ensure!(
         leaves.len() as u64 == statement.account_count,
@@ -197,6 +197,7 @@ pub fn check_witness(posted: &StatementFile, leaves: Vec<AccountLeaf>) -> Result
 mod tests {
     use rand::SeedableRng;
     use zkpor_exchange::committed::CommittedSnapshot;
+    use zkpor_exchange::published::PublishedTree;
     use zkpor_snapshot::Snapshot;
 
     use super::*;
@@ -210,7 +211,7 @@ mod tests {
         let snapshot = Snapshot::load(dir.path(), &zkpor_exchange::pipeline::load_options(None)).unwrap();
         let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
         let committed = CommittedSnapshot::new(snapshot, Shape::TINY, &mut rng).unwrap();
-        let file = StatementFile::new(&committed, 1);
+        let file = committed.statement_file(1);
         (committed, file)
     }
 

@@ -1,0 +1,298 @@
+//! The store that answers any user's inclusion proof in a tiered tree: one
+//! SQLite file with every user's slots and placement, every non-padding node
+//! of every batch's subtree and of the tree above the batch roots.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail, ensure};
+use sqlx::{Row, SqlitePool};
+use zkpor_circuits::Hash;
+use zkpor_circuits::encoding::HashHex;
+use zkpor_circuits::merkle::empty_roots_over;
+use zkpor_circuits::sparse::leaf::Slot;
+use zkpor_circuits::sparse::shape::TieredShape;
+use zkpor_snapshot::decimal::format_units;
+
+use super::committed::TieredCommitted;
+use super::user_proof::{SlotBalance, TieredUserProof};
+use crate::published::{StatementFile, StatementShape};
+use crate::user_proof::{InclusionPath, LevelPath};
+use crate::user_store::{begin_store, blob32, create_store, insert_tree, open_store, tree_node, user_row};
+
+/// Version of the tiered store's layout, kept in its `meta` table.
+pub(crate) const TIERED_FORMAT: &str = "tiered-1";
+
+const SCHEMA: &[&str] = &[
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        tier INTEGER NOT NULL,
+        batch INTEGER NOT NULL,
+        position INTEGER NOT NULL,
+        nonce BLOB NOT NULL,
+        slots BLOB NOT NULL
+    ) WITHOUT ROWID",
+    "CREATE TABLE batch_nodes (
+        batch INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        idx INTEGER NOT NULL,
+        hash BLOB NOT NULL,
+        PRIMARY KEY (batch, height, idx)
+    ) WITHOUT ROWID",
+    "CREATE TABLE upper_nodes (
+        height INTEGER NOT NULL,
+        idx INTEGER NOT NULL,
+        hash BLOB NOT NULL,
+        PRIMARY KEY (height, idx)
+    ) WITHOUT ROWID",
+];
+
+/// Bytes of one stored slot: the asset index (2) and the balance (8).
+const SLOT_BYTES: usize = 10;
+
+/// An open tiered user-proof store.
+pub struct TieredUserStore {
+    pool: SqlitePool,
+    statement: StatementFile,
+    shape: TieredShape,
+    /// Per tier: roots of all-padding subtrees inside a batch.
+    batch_empty: Vec<Vec<Hash>>,
+    /// Roots of empty subtrees above the batch roots.
+    upper_empty: Vec<Hash>,
+}
+
+impl TieredUserStore {
+    /// Writes a new store at `path` (which must not exist) for a committed
+    /// tiered tree described by `statement`.
+    pub async fn create(path: &Path, committed: &TieredCommitted, statement: &StatementFile) -> Result<()> {
+        let pool = create_store(path).await?;
+        let mut tx = pool.begin().await?;
+        begin_store(&mut tx, SCHEMA, TIERED_FORMAT, statement).await?;
+        let mut users = committed.users();
+        for (batch_index, batch) in committed.batches().iter().enumerate() {
+            for position in 0..batch.users.len() {
+                let (account, nonce, leaf) = users.next().context("internal error: fewer users than batch places")?;
+                sqlx::query("INSERT INTO users (id, tier, batch, position, nonce, slots) VALUES (?, ?, ?, ?, ?, ?)")
+                    .bind(&account.id)
+                    .bind(batch.tier as i64)
+                    .bind(batch_index as i64)
+                    .bind(position as i64)
+                    .bind(nonce.to_bytes().to_vec())
+                    .bind(slot_bytes(&leaf.slots))
+                    .execute(&mut *tx)
+                    .await
+                    .with_context(|| format!("storing account '{}'", account.id))?;
+            }
+            insert_tree(&mut tx, "batch_nodes", Some(batch_index as u64), committed.batch_tree(batch_index)).await?;
+        }
+        insert_tree(&mut tx, "upper_nodes", None, committed.upper_tree()).await?;
+        tx.commit().await?;
+        pool.close().await;
+        Ok(())
+    }
+
+    /// Opens the store at `path`, read-only.
+    pub async fn open(path: &Path) -> Result<Self> {
+        let (pool, statement) = open_store(path, TIERED_FORMAT).await?;
+        let StatementShape::Tiered(shape) = statement.shape.clone() else {
+            bail!("{} is a tiered store but its statement has a dense shape", path.display());
+        };
+        let batch_empty = shape
+            .tiers()
+            .tiers()
+            .iter()
+            .map(|&tier| empty_roots_over(shape.padding_leaf(tier), shape.batch_depth(tier)))
+            .collect();
+        let upper_empty = empty_roots_over(shape.empty_batch_root(), shape.upper_depth());
+        Ok(TieredUserStore { pool, statement, shape, batch_empty, upper_empty })
+    }
+
+    /// The statement the store belongs to.
+    pub fn statement(&self) -> &StatementFile {
+        &self.statement
+    }
+
+    /// The inclusion proof of user `id`.
+    pub async fn user_proof(&self, id: &str) -> Result<TieredUserProof> {
+        let row = user_row(&self.pool, "tier, batch, position, nonce, slots", id).await?;
+        let tier_index = usize::try_from(row.get::<i64, _>("tier"))?;
+        let batch = u64::try_from(row.get::<i64, _>("batch"))?;
+        let position = u64::try_from(row.get::<i64, _>("position"))?;
+        let nonce = HashHex::from_bytes(blob32(row.get("nonce"))?)?;
+        let slots = slots_from(row.get("slots"))?;
+        ensure!(tier_index < self.batch_empty.len(), "user '{id}' is stored in tier {tier_index}, past the tier set");
+        let tier = self.shape.tiers().tier(tier_index);
+
+        let batch_depth = self.shape.batch_depth(tier);
+        let mut siblings = Vec::with_capacity(batch_depth);
+        for height in 0..batch_depth {
+            siblings.push(HashHex(self.batch_node(batch, tier_index, height, (position >> height) ^ 1).await?));
+        }
+        let batch_root = HashHex(self.batch_node(batch, tier_index, batch_depth, 0).await?);
+        let arity_depth = self.shape.arity_depth();
+        let mut levels = Vec::with_capacity(self.shape.levels());
+        for level in 0..self.shape.levels() {
+            let low = level * arity_depth;
+            let mut level_siblings = Vec::with_capacity(arity_depth);
+            for height in low..low + arity_depth {
+                level_siblings.push(HashHex(self.upper_node(height, (batch >> height) ^ 1).await?));
+            }
+            let top = low + arity_depth;
+            levels
+                .push(LevelPath { siblings: level_siblings, node: HashHex(self.upper_node(top, batch >> top).await?) });
+        }
+        let assets = &self.statement.assets;
+        let slots = slots
+            .iter()
+            .map(|slot| {
+                let asset = assets.get(usize::from(slot.asset)).with_context(|| {
+                    format!("user '{id}' holds asset {} of the {} listed", slot.asset, assets.len())
+                })?;
+                Ok(SlotBalance {
+                    asset: slot.asset,
+                    symbol: asset.symbol.clone(),
+                    decimals: asset.decimals,
+                    equity: format_units(slot.equity().into(), asset.decimals),
+                    debt: format_units(slot.debt().into(), asset.decimals),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(TieredUserProof {
+            sequence: self.statement.sequence,
+            shape: self.shape.clone(),
+            root: self.statement.root,
+            id: id.to_string(),
+            nonce,
+            tier: tier_index,
+            batch,
+            position,
+            slots,
+            path: InclusionPath { batch: siblings, batch_root, levels },
+        })
+    }
+
+    async fn batch_node(&self, batch: u64, tier: usize, height: usize, index: u64) -> Result<Hash> {
+        tree_node(&self.pool, "batch_nodes", Some(batch), height, index, self.batch_empty[tier][height]).await
+    }
+
+    async fn upper_node(&self, height: usize, index: u64) -> Result<Hash> {
+        tree_node(&self.pool, "upper_nodes", None, height, index, self.upper_empty[height]).await
+    }
+}
+
+fn slot_bytes(slots: &[Slot]) -> Vec<u8> {
+    slots.iter().flat_map(|slot| slot.asset.to_le_bytes().into_iter().chain(slot.balance.to_le_bytes())).collect()
+}
+
+fn slots_from(bytes: Vec<u8>) -> Result<Vec<Slot>> {
+    ensure!(bytes.len() % SLOT_BYTES == 0, "a slot record of {} bytes", bytes.len());
+    Ok(bytes
+        .chunks_exact(SLOT_BYTES)
+        .map(|chunk| Slot {
+            asset: u16::from_le_bytes([chunk[0], chunk[1]]),
+            balance: i64::from_le_bytes(chunk[2..].try_into().expect("8 bytes")),
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha20Rng;
+    use zkpor_circuits::sparse::tier::{Tier, TierSet};
+
+    use super::*;
+    use crate::published::PublishedTree;
+    use crate::tiered::test_support::snapshot_of;
+    use crate::user_proof::InclusionError;
+
+    fn committed() -> TieredCommitted {
+        let tier = |slots, batch_size| Tier { slots, batch_size };
+        let tiers = TierSet::new(4, 11, vec![tier(1, 2), tier(2, 4), tier(4, 2)]).unwrap();
+        let balances = vec![
+            vec![5, 0, 0, 0],
+            vec![3, -2, 0, 0],
+            vec![0, 0, 0, 7],
+            vec![1, 1, 1, -1],
+            vec![0, 3, 0, 0],
+            vec![0, 0, 9, 0],
+            vec![2, 0, 0, 0],
+        ];
+        TieredCommitted::new(snapshot_of(&balances), tiers, 2, &mut ChaCha20Rng::seed_from_u64(9)).unwrap()
+    }
+
+    async fn store(committed: &TieredCommitted) -> (tempfile::TempDir, TieredUserStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("users.sqlite");
+        TieredUserStore::create(&path, committed, &committed.statement_file(3)).await.unwrap();
+        (dir, TieredUserStore::open(&path).await.unwrap())
+    }
+
+    #[tokio::test]
+    async fn every_users_proof_leads_to_the_committed_root() {
+        let committed = committed();
+        let (_dir, store) = store(&committed).await;
+        let root = committed.statement().root;
+        for (account, _, leaf) in committed.users() {
+            let proof = store.user_proof(&account.id).await.unwrap();
+            assert_eq!(proof.verify(Some(root)), Ok(root), "{}", account.id);
+            assert_eq!(proof.leaf(), Ok(leaf.hash()));
+            assert_eq!(proof.sequence, 3);
+            let json = serde_json::to_string(&proof).unwrap();
+            assert_eq!(crate::user_proof::AnyUserProof::from_json(&json).unwrap().verify(None), Ok(root));
+        }
+        let error = store.user_proof("nobody").await.unwrap_err().to_string();
+        assert!(error.contains("no user 'nobody'"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn a_changed_proof_fails_and_says_where() {
+        let committed = committed();
+        let (_dir, store) = store(&committed).await;
+        let proof = store.user_proof("user3").await.unwrap();
+        assert_eq!(proof.slots.len(), 4, "user3 holds every asset");
+        let broken = |error: Result<Hash, InclusionError>, part: &str| match error {
+            Err(InclusionError::Broken { part: found, .. }) => assert_eq!(found, part),
+            other => panic!("expected a broken {part} path, got {other:?}"),
+        };
+
+        let mut richer = proof.clone();
+        richer.slots[0].equity = "2".into();
+        broken(richer.verify(None), "batch");
+
+        let mut moved = store.user_proof("user1").await.unwrap();
+        moved.slots[1].asset = 2;
+        broken(moved.verify(None), "batch");
+
+        let mut both = proof.clone();
+        both.slots[3].equity = "1".into();
+        assert!(matches!(both.verify(None), Err(InclusionError::Balance { .. })));
+
+        let mut fewer = proof.clone();
+        fewer.slots.pop();
+        assert!(matches!(fewer.verify(None), Err(InclusionError::Slots { .. })));
+
+        let mut unordered = proof.clone();
+        unordered.slots.swap(0, 1);
+        assert!(matches!(unordered.verify(None), Err(InclusionError::Slots { .. })));
+
+        let mut other_tier = proof.clone();
+        other_tier.tier = 9;
+        assert!(matches!(other_tier.verify(None), Err(InclusionError::Slots { .. })));
+
+        let mut elsewhere = proof.clone();
+        elsewhere.position = 2;
+        assert!(matches!(elsewhere.verify(None), Err(InclusionError::Placement { .. })));
+
+        let mut other_batch = proof.clone();
+        other_batch.batch ^= 1;
+        broken(other_batch.verify(None), "level 0");
+
+        let mut short = proof.clone();
+        short.path.batch.clear();
+        assert!(matches!(short.verify(None), Err(InclusionError::PathLength { .. })));
+
+        let wrong_root = store.user_proof("user0").await.unwrap().verify(Some(Hash::default()));
+        assert!(matches!(wrong_root, Err(InclusionError::Root { .. })));
+    }
+}
