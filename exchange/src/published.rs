@@ -20,7 +20,7 @@ use zkpor_circuits::final_wrap::FinalInputs;
 use zkpor_circuits::sparse::shape::TieredShape;
 use zkpor_circuits::statement::Statement;
 use zkpor_snapshot::decimal::{Price, format_units, parse_units};
-use zkpor_snapshot::{Asset, Snapshot, unit_prices};
+use zkpor_snapshot::{Asset, unit_prices};
 
 use crate::committed::{CommittedSnapshot, padded};
 use crate::pipeline::Proven;
@@ -145,11 +145,10 @@ pub struct AssetTotals {
 }
 
 impl StatementFile {
-    /// The file describing `statement`, proven over `snapshot` with
-    /// circuits of `shape`, as sequence `sequence`.
-    pub fn new(snapshot: &Snapshot, statement: &Statement, shape: StatementShape, sequence: u64) -> Self {
-        let assets = snapshot
-            .assets()
+    /// The file describing `statement` over `assets`, proven with circuits
+    /// of `shape`, as sequence `sequence`.
+    pub fn new(assets: &[Asset], statement: &Statement, shape: StatementShape, sequence: u64) -> Self {
+        let assets = assets
             .iter()
             .enumerate()
             .map(|(i, asset)| AssetTotals {
@@ -371,7 +370,7 @@ pub trait PublishedTree {
 
 impl PublishedTree for CommittedSnapshot {
     fn statement_file(&self, sequence: u64) -> StatementFile {
-        StatementFile::new(self.snapshot(), self.statement(), StatementShape::Dense(self.shape()), sequence)
+        StatementFile::new(self.snapshot().assets(), self.statement(), StatementShape::Dense(self.shape()), sequence)
     }
 
     async fn create_user_store(&self, path: &Path, statement: &StatementFile) -> Result<()> {
@@ -381,7 +380,7 @@ impl PublishedTree for CommittedSnapshot {
 
 impl PublishedTree for TieredCommitted {
     fn statement_file(&self, sequence: u64) -> StatementFile {
-        StatementFile::new(self.snapshot(), self.statement(), StatementShape::Tiered(self.shape().clone()), sequence)
+        StatementFile::new(self.assets(), self.statement(), StatementShape::Tiered(self.shape().clone()), sequence)
     }
 
     async fn create_user_store(&self, path: &Path, statement: &StatementFile) -> Result<()> {

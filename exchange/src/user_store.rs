@@ -265,12 +265,7 @@ async fn store_format(path: &Path) -> Result<String> {
 /// Inserts every stored (non-padding) node of `tree` into the node table
 /// `table`: `(height, idx, hash)`, after the tree's `batch` if the table is
 /// keyed by batch.
-pub(crate) async fn insert_tree(
-    tx: &mut SqliteConnection,
-    table: &str,
-    batch: Option<u64>,
-    tree: &AccountTree,
-) -> Result<()> {
+async fn insert_tree(tx: &mut SqliteConnection, table: &str, batch: Option<u64>, tree: &AccountTree) -> Result<()> {
     let sql = match batch {
         Some(_) => format!("INSERT INTO {table} (batch, height, idx, hash) VALUES (?, ?, ?, ?)"),
         None => format!("INSERT INTO {table} (height, idx, hash) VALUES (?, ?, ?)"),
@@ -295,7 +290,7 @@ pub(crate) async fn insert_tree(
 
 /// The node at `height` and `index` of the node table `table` (of `batch`'s
 /// tree, if keyed by batch), or `empty` where only padding lies below.
-pub(crate) async fn tree_node(
+async fn tree_node(
     pool: &SqlitePool,
     table: &str,
     batch: Option<u64>,

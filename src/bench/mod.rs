@@ -6,12 +6,14 @@
 //! - [`submit`]: blocks from a stored final proof to its verification and
 //!   reward on chain, with many sequences in flight;
 //! - [`tiers`]: a realistic many-asset snapshot proven end to end with the
-//!   sparse, tiered circuits.
+//!   sparse, tiered circuits;
+//! - [`user_store`]: how fast the tiered user-proof store answers a user.
 
 pub mod dispatch;
 pub mod proving;
 pub mod submit;
 pub mod tiers;
+pub mod user_store;
 
 use std::time::{Duration, Instant};
 

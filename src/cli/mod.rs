@@ -103,6 +103,9 @@ enum BenchCommand {
     /// A realistic snapshot of many assets (220 by default) proven end to
     /// end with the sparse, tiered circuits: time and memory per phase.
     Tiers(crate::bench::tiers::TiersArgs),
+    /// How fast the tiered user-proof store answers random users (a
+    /// realistic snapshot committed and stored, nothing proven).
+    UserStore(crate::bench::user_store::UserStoreArgs),
 }
 
 impl Cli {
@@ -136,6 +139,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Bench { other: Some(BenchCommand::Dispatch(args)), .. } => crate::bench::dispatch::run(args),
         Command::Bench { other: Some(BenchCommand::Submit(args)), .. } => crate::bench::submit::run(args),
         Command::Bench { other: Some(BenchCommand::Tiers(args)), .. } => crate::bench::tiers::run(args),
+        Command::Bench { other: Some(BenchCommand::UserStore(args)), .. } => crate::bench::user_store::run(args),
         Command::Bench { shapes, other: None } => crate::bench::proving::run(shapes),
     }
 }

@@ -13,7 +13,7 @@ use zkpor_circuits::sparse::leaf::{Slot, SparseLeaf};
 use zkpor_circuits::sparse::shape::TieredShape;
 use zkpor_circuits::sparse::tier::{Tier, TierSet};
 use zkpor_circuits::statement::Statement;
-use zkpor_snapshot::{Account, Snapshot};
+use zkpor_snapshot::{Account, Asset, Snapshot};
 
 /// One batch of the tree: a tier and the users it holds, as positions in
 /// tree order.
@@ -28,9 +28,10 @@ pub struct TierBatch {
 /// A snapshot with its tiered tree and statement.
 pub struct TieredCommitted {
     shape: TieredShape,
-    snapshot: Snapshot,
-    /// Per tree position: the account's index in the snapshot.
-    accounts: Vec<u32>,
+    /// The snapshot's assets (its balances are not kept: the leaves hold them).
+    assets: Vec<Asset>,
+    /// Per tree position: the user's id.
+    ids: Vec<String>,
     /// Per tree position: the secret nonce.
     nonces: Vec<Nonce>,
     /// Per tree position: the leaf.
@@ -48,19 +49,18 @@ impl TieredCommitted {
     pub fn new<R: Rng + ?Sized>(snapshot: Snapshot, tiers: TierSet, arity: usize, rng: &mut R) -> Result<Self> {
         let assets = snapshot.assets().len();
         ensure!(tiers.assets() == assets, "the tier set is for {} assets, the snapshot lists {assets}", tiers.assets());
-        ensure!(snapshot.accounts().len() < u32::MAX as usize, "{} accounts are too many", snapshot.accounts().len());
-        let mut by_tier: Vec<Vec<(u32, Nonce, SparseLeaf)>> = vec![Vec::new(); tiers.tiers().len()];
+        let mut by_tier: Vec<Vec<(usize, Nonce, SparseLeaf)>> = vec![Vec::new(); tiers.tiers().len()];
         for (index, account) in snapshot.accounts().iter().enumerate() {
             let (nonce, id_hash) = draw_nonce(&account.id, rng);
             let holdings = holdings(account);
             let tier = tiers.tier_for(holdings.len()).expect("the last tier has a slot per asset");
             let leaf = SparseLeaf::new(id_hash, &holdings, tiers.tier(tier).slots, assets)
                 .with_context(|| format!("account '{}' ({})", account.id, account.origin))?;
-            by_tier[tier].push((index as u32, nonce, leaf));
+            by_tier[tier].push((index, nonce, leaf));
         }
 
         let mut batches = Vec::new();
-        let (mut accounts, mut nonces, mut leaves) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut ids, mut nonces, mut leaves) = (Vec::new(), Vec::new(), Vec::new());
         for (tier, users) in by_tier.into_iter().enumerate() {
             let size = tiers.tier(tier).batch_size;
             for start in (0..users.len()).step_by(size) {
@@ -68,7 +68,7 @@ impl TieredCommitted {
                 batches.push(TierBatch { tier, users: begin..begin + size.min(users.len() - start) });
             }
             for (account, nonce, leaf) in users {
-                accounts.push(account);
+                ids.push(snapshot.accounts()[account].id.clone());
                 nonces.push(nonce);
                 leaves.push(leaf);
             }
@@ -91,7 +91,8 @@ impl TieredCommitted {
             equity: snapshot.equity_totals().to_vec(),
             debt: snapshot.debt_totals().to_vec(),
         };
-        Ok(TieredCommitted { shape, snapshot, accounts, nonces, leaves, batches, batch_trees, upper, statement })
+        let assets = snapshot.assets().to_vec();
+        Ok(TieredCommitted { shape, assets, ids, nonces, leaves, batches, batch_trees, upper, statement })
     }
 
     /// The shape of the tree.
@@ -99,9 +100,9 @@ impl TieredCommitted {
         &self.shape
     }
 
-    /// The validated snapshot.
-    pub fn snapshot(&self) -> &Snapshot {
-        &self.snapshot
+    /// The snapshot's assets.
+    pub fn assets(&self) -> &[Asset] {
+        &self.assets
     }
 
     /// The statement the tree proves.
@@ -129,10 +130,9 @@ impl TieredCommitted {
         self.shape.tiers().tier(self.batches[index].tier)
     }
 
-    /// The users in tree order: the account, its nonce and its leaf.
-    pub fn users(&self) -> impl Iterator<Item = (&Account, &Nonce, &SparseLeaf)> {
-        let accounts = self.snapshot.accounts();
-        self.accounts.iter().zip(&self.nonces).zip(&self.leaves).map(|((&a, n), l)| (&accounts[a as usize], n, l))
+    /// The users in tree order: the id, the nonce and the leaf.
+    pub fn users(&self) -> impl Iterator<Item = (&str, &Nonce, &SparseLeaf)> {
+        self.ids.iter().zip(&self.nonces).zip(&self.leaves).map(|((id, nonce), leaf)| (id.as_str(), nonce, leaf))
     }
 
     /// The witness of batch `index`, with its tier's index.
@@ -176,7 +176,7 @@ mod tests {
         let placed: Vec<(usize, Range<usize>)> =
             committed.batches().iter().map(|b| (b.tier, b.users.clone())).collect();
         assert_eq!(placed, vec![(0, 0..2), (0, 2..3), (1, 3..4), (2, 4..5)]);
-        let ids: Vec<&str> = committed.users().map(|(account, _, _)| account.id.as_str()).collect();
+        let ids: Vec<&str> = committed.users().map(|(id, _, _)| id).collect();
         assert_eq!(ids, vec!["user0", "user2", "user4", "user1", "user3"]);
 
         let leaves: Vec<SparseLeaf> = committed.users().map(|(_, _, leaf)| leaf.clone()).collect();

@@ -1,6 +1,7 @@
 //! The store that answers any user's inclusion proof in a tiered tree: one
-//! SQLite file with every user's slots and placement, every non-padding node
-//! of every batch's subtree and of the tree above the batch roots.
+//! SQLite file with every user's slots and placement, each batch's subtree as
+//! one record of its non-padding nodes, and the tree above the batch roots
+//! (read once when the store is opened). A user's proof takes two reads.
 
 use std::path::Path;
 
@@ -8,7 +9,7 @@ use anyhow::{Context, Result, bail, ensure};
 use sqlx::{Row, SqlitePool};
 use zkpor_circuits::Hash;
 use zkpor_circuits::encoding::HashHex;
-use zkpor_circuits::merkle::empty_roots_over;
+use zkpor_circuits::merkle::{AccountTree, empty_roots_over};
 use zkpor_circuits::sparse::leaf::Slot;
 use zkpor_circuits::sparse::shape::TieredShape;
 use zkpor_snapshot::decimal::format_units;
@@ -17,7 +18,7 @@ use super::committed::TieredCommitted;
 use super::user_proof::{SlotBalance, TieredUserProof};
 use crate::published::{StatementFile, StatementShape};
 use crate::user_proof::{InclusionPath, LevelPath};
-use crate::user_store::{begin_store, blob32, create_store, insert_tree, open_store, tree_node, user_row};
+use crate::user_store::{begin_store, blob32, create_store, open_store, user_row};
 
 /// Version of the tiered store's layout, kept in its `meta` table.
 pub(crate) const TIERED_FORMAT: &str = "tiered-1";
@@ -32,19 +33,8 @@ const SCHEMA: &[&str] = &[
         nonce BLOB NOT NULL,
         slots BLOB NOT NULL
     ) WITHOUT ROWID",
-    "CREATE TABLE batch_nodes (
-        batch INTEGER NOT NULL,
-        height INTEGER NOT NULL,
-        idx INTEGER NOT NULL,
-        hash BLOB NOT NULL,
-        PRIMARY KEY (batch, height, idx)
-    ) WITHOUT ROWID",
-    "CREATE TABLE upper_nodes (
-        height INTEGER NOT NULL,
-        idx INTEGER NOT NULL,
-        hash BLOB NOT NULL,
-        PRIMARY KEY (height, idx)
-    ) WITHOUT ROWID",
+    "CREATE TABLE batch_trees (batch INTEGER PRIMARY KEY, leaves INTEGER NOT NULL, nodes BLOB NOT NULL)",
+    "CREATE TABLE upper_tree (leaves INTEGER NOT NULL, nodes BLOB NOT NULL)",
 ];
 
 /// Bytes of one stored slot: the asset index (2) and the balance (8).
@@ -57,8 +47,8 @@ pub struct TieredUserStore {
     shape: TieredShape,
     /// Per tier: roots of all-padding subtrees inside a batch.
     batch_empty: Vec<Vec<Hash>>,
-    /// Roots of empty subtrees above the batch roots.
-    upper_empty: Vec<Hash>,
+    /// The tree above the batch roots.
+    upper: StoredTree,
 }
 
 impl TieredUserStore {
@@ -71,9 +61,9 @@ impl TieredUserStore {
         let mut users = committed.users();
         for (batch_index, batch) in committed.batches().iter().enumerate() {
             for position in 0..batch.users.len() {
-                let (account, nonce, leaf) = users.next().context("internal error: fewer users than batch places")?;
+                let (id, nonce, leaf) = users.next().context("internal error: fewer users than batch places")?;
                 sqlx::query("INSERT INTO users (id, tier, batch, position, nonce, slots) VALUES (?, ?, ?, ?, ?, ?)")
-                    .bind(&account.id)
+                    .bind(id)
                     .bind(batch.tier as i64)
                     .bind(batch_index as i64)
                     .bind(position as i64)
@@ -81,11 +71,24 @@ impl TieredUserStore {
                     .bind(slot_bytes(&leaf.slots))
                     .execute(&mut *tx)
                     .await
-                    .with_context(|| format!("storing account '{}'", account.id))?;
+                    .with_context(|| format!("storing account '{id}'"))?;
             }
-            insert_tree(&mut tx, "batch_nodes", Some(batch_index as u64), committed.batch_tree(batch_index)).await?;
+            let tree = committed.batch_tree(batch_index);
+            sqlx::query("INSERT INTO batch_trees (batch, leaves, nodes) VALUES (?, ?, ?)")
+                .bind(batch_index as i64)
+                .bind(tree.level(0).len() as i64)
+                .bind(tree_bytes(tree))
+                .execute(&mut *tx)
+                .await
+                .with_context(|| format!("storing the tree of batch {batch_index}"))?;
         }
-        insert_tree(&mut tx, "upper_nodes", None, committed.upper_tree()).await?;
+        let upper = committed.upper_tree();
+        sqlx::query("INSERT INTO upper_tree (leaves, nodes) VALUES (?, ?)")
+            .bind(upper.level(0).len() as i64)
+            .bind(tree_bytes(upper))
+            .execute(&mut *tx)
+            .await
+            .context("storing the tree above the batches")?;
         tx.commit().await?;
         pool.close().await;
         Ok(())
@@ -103,8 +106,13 @@ impl TieredUserStore {
             .iter()
             .map(|&tier| empty_roots_over(shape.padding_leaf(tier), shape.batch_depth(tier)))
             .collect();
-        let upper_empty = empty_roots_over(shape.empty_batch_root(), shape.upper_depth());
-        Ok(TieredUserStore { pool, statement, shape, batch_empty, upper_empty })
+        let row = sqlx::query("SELECT leaves, nodes FROM upper_tree")
+            .fetch_one(&pool)
+            .await
+            .with_context(|| format!("reading the tree above the batches in {}", path.display()))?;
+        let empty = empty_roots_over(shape.empty_batch_root(), shape.upper_depth());
+        let upper = StoredTree::new(row.get("leaves"), row.get("nodes"), empty)?;
+        Ok(TieredUserStore { pool, statement, shape, batch_empty, upper })
     }
 
     /// The statement the store belongs to.
@@ -123,24 +131,26 @@ impl TieredUserStore {
         ensure!(tier_index < self.batch_empty.len(), "user '{id}' is stored in tier {tier_index}, past the tier set");
         let tier = self.shape.tiers().tier(tier_index);
 
+        let row = sqlx::query("SELECT leaves, nodes FROM batch_trees WHERE batch = ?")
+            .bind(i64::try_from(batch)?)
+            .fetch_optional(&self.pool)
+            .await?
+            .with_context(|| format!("user '{id}' is stored in batch {batch}, which has no tree"))?;
+        let batch_tree = StoredTree::new(row.get("leaves"), row.get("nodes"), self.batch_empty[tier_index].clone())?;
         let batch_depth = self.shape.batch_depth(tier);
-        let mut siblings = Vec::with_capacity(batch_depth);
-        for height in 0..batch_depth {
-            siblings.push(HashHex(self.batch_node(batch, tier_index, height, (position >> height) ^ 1).await?));
-        }
-        let batch_root = HashHex(self.batch_node(batch, tier_index, batch_depth, 0).await?);
+        let siblings = (0..batch_depth).map(|height| batch_tree.sibling(height, position)).collect::<Result<_>>()?;
+        let batch_root = batch_tree.node(batch_depth, 0)?;
         let arity_depth = self.shape.arity_depth();
-        let mut levels = Vec::with_capacity(self.shape.levels());
-        for level in 0..self.shape.levels() {
-            let low = level * arity_depth;
-            let mut level_siblings = Vec::with_capacity(arity_depth);
-            for height in low..low + arity_depth {
-                level_siblings.push(HashHex(self.upper_node(height, (batch >> height) ^ 1).await?));
-            }
-            let top = low + arity_depth;
-            levels
-                .push(LevelPath { siblings: level_siblings, node: HashHex(self.upper_node(top, batch >> top).await?) });
-        }
+        let levels = (0..self.shape.levels())
+            .map(|level| {
+                let low = level * arity_depth;
+                let top = low + arity_depth;
+                Ok(LevelPath {
+                    siblings: (low..top).map(|height| self.upper.sibling(height, batch)).collect::<Result<_>>()?,
+                    node: self.upper.node(top, batch >> top)?,
+                })
+            })
+            .collect::<Result<_>>()?;
         let assets = &self.statement.assets;
         let slots = slots
             .iter()
@@ -170,14 +180,53 @@ impl TieredUserStore {
             path: InclusionPath { batch: siblings, batch_root, levels },
         })
     }
+}
 
-    async fn batch_node(&self, batch: u64, tier: usize, height: usize, index: u64) -> Result<Hash> {
-        tree_node(&self.pool, "batch_nodes", Some(batch), height, index, self.batch_empty[tier][height]).await
+/// A tree read from the store: the non-padding nodes of each level, level
+/// after level, over `leaves` leaves; padding nodes are the `empty` roots.
+struct StoredTree {
+    /// Per height: where its nodes start in `nodes`, and how many there are.
+    levels: Vec<(usize, usize)>,
+    /// The stored nodes, 32 bytes each, decoded when asked for.
+    nodes: Vec<u8>,
+    empty: Vec<Hash>,
+}
+
+impl StoredTree {
+    fn new(leaves: i64, bytes: Vec<u8>, empty: Vec<Hash>) -> Result<Self> {
+        let mut count = usize::try_from(leaves).context("a negative leaf count")?;
+        let mut levels = Vec::with_capacity(empty.len());
+        let mut start = 0;
+        for _ in 0..empty.len() {
+            levels.push((start, count));
+            start += count;
+            count = count.div_ceil(2);
+        }
+        ensure!(bytes.len() == start * 32, "a tree record of {} bytes, {} nodes expected", bytes.len(), start);
+        Ok(StoredTree { levels, nodes: bytes, empty })
     }
 
-    async fn upper_node(&self, height: usize, index: u64) -> Result<Hash> {
-        tree_node(&self.pool, "upper_nodes", None, height, index, self.upper_empty[height]).await
+    /// The node at `height` and `index`, padding included.
+    fn node(&self, height: usize, index: u64) -> Result<HashHex> {
+        let (start, count) = self.levels[height];
+        match usize::try_from(index) {
+            Ok(index) if index < count => {
+                let at = (start + index) * 32;
+                Ok(HashHex::from_bytes(self.nodes[at..at + 32].try_into().expect("32 bytes"))?)
+            }
+            _ => Ok(HashHex(self.empty[height])),
+        }
     }
+
+    /// The sibling at `height` of the path of leaf `leaf`.
+    fn sibling(&self, height: usize, leaf: u64) -> Result<HashHex> {
+        self.node(height, (leaf >> height) ^ 1)
+    }
+}
+
+/// The non-padding nodes of `tree`, level after level, as bytes.
+fn tree_bytes(tree: &AccountTree) -> Vec<u8> {
+    (0..=tree.depth()).flat_map(|height| tree.level(height).iter().flat_map(|hash| HashHex(*hash).to_bytes())).collect()
 }
 
 fn slot_bytes(slots: &[Slot]) -> Vec<u8> {
@@ -233,9 +282,9 @@ mod tests {
         let committed = committed();
         let (_dir, store) = store(&committed).await;
         let root = committed.statement().root;
-        for (account, _, leaf) in committed.users() {
-            let proof = store.user_proof(&account.id).await.unwrap();
-            assert_eq!(proof.verify(Some(root)), Ok(root), "{}", account.id);
+        for (id, _, leaf) in committed.users() {
+            let proof = store.user_proof(id).await.unwrap();
+            assert_eq!(proof.verify(Some(root)), Ok(root), "{id}");
             assert_eq!(proof.leaf(), Ok(leaf.hash()));
             assert_eq!(proof.sequence, 3);
             let json = serde_json::to_string(&proof).unwrap();
