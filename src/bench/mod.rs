@@ -15,9 +15,13 @@ pub mod submit;
 pub mod tiers;
 pub mod user_store;
 
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
+use tempfile::TempDir;
+
+use crate::cli::exchange::SynthProfile;
 
 /// Wall time and peak resident memory of one phase.
 struct Measured {
@@ -31,6 +35,21 @@ fn measure<T>(work: impl FnOnce() -> Result<T>) -> Result<(T, Measured)> {
     let started = Instant::now();
     let value = work()?;
     Ok((value, Measured { time: started.elapsed(), peak: peak_memory() }))
+}
+
+/// The snapshot directory a benchmark reads: `given`, or a new temporary
+/// one (returned too, so that it lives as long as needed) with a snapshot of
+/// `profile` written into it.
+fn snapshot_dir(given: Option<&Path>, profile: &SynthProfile) -> Result<(Option<TempDir>, PathBuf)> {
+    if let Some(dir) = given {
+        return Ok((None, dir.to_path_buf()));
+    }
+    let generated = tempfile::tempdir().context("creating a directory for the snapshot")?;
+    let SynthProfile { accounts, assets, seed } = *profile;
+    eprintln!("writing {accounts} users over {assets} assets (seed {seed}) ...");
+    zkpor_exchange::synthetic::write_realistic(generated.path(), accounts, assets, seed)?;
+    let dir = generated.path().to_path_buf();
+    Ok((Some(generated), dir))
 }
 
 /// Bytes in GiB, with two decimals.

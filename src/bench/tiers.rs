@@ -27,7 +27,7 @@ use zkpor_exchange::proof_dir::ProofDirectory;
 use zkpor_exchange::tiered::committed::TieredCommitted;
 use zkpor_snapshot::{LoadOptions, Snapshot};
 
-use super::{Measured, gib, measure};
+use super::{Measured, gib, measure, snapshot_dir};
 use crate::cli::exchange::SynthProfile;
 use crate::table::print_table;
 
@@ -56,17 +56,7 @@ pub struct TiersArgs {
 
 pub fn run(args: TiersArgs) -> Result<ExitCode> {
     let started = Instant::now();
-    let generated;
-    let dir = match &args.snapshot {
-        Some(dir) => dir.clone(),
-        None => {
-            generated = tempfile::tempdir().context("creating a directory for the snapshot")?;
-            let SynthProfile { accounts, assets, seed } = args.generate;
-            eprintln!("writing {accounts} users over {assets} assets (seed {seed}) ...");
-            zkpor_exchange::synthetic::write_realistic(generated.path(), accounts, assets, seed)?;
-            generated.path().to_path_buf()
-        }
-    };
+    let (_generated, dir) = snapshot_dir(args.snapshot.as_deref(), &args.generate)?;
     let prepare_started = Instant::now();
     let snapshot = Snapshot::load(&dir, &LoadOptions::default())
         .map_err(|errors| anyhow::anyhow!("{errors}"))

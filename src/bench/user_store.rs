@@ -20,7 +20,7 @@ use zkpor_exchange::tiered::committed::TieredCommitted;
 use zkpor_exchange::tiered::user_store::TieredUserStore;
 use zkpor_snapshot::{LoadOptions, Snapshot};
 
-use super::{gib, measure, ms};
+use super::{gib, measure, ms, snapshot_dir};
 use crate::cli::exchange::SynthProfile;
 use crate::table::print_table;
 
@@ -39,17 +39,7 @@ pub struct UserStoreArgs {
 }
 
 pub fn run(args: UserStoreArgs) -> Result<ExitCode> {
-    let generated;
-    let dir = match &args.snapshot {
-        Some(dir) => dir.clone(),
-        None => {
-            generated = tempfile::tempdir().context("creating a directory for the snapshot")?;
-            let SynthProfile { accounts, assets, seed } = args.generate;
-            eprintln!("writing {accounts} users over {assets} assets (seed {seed}) ...");
-            zkpor_exchange::synthetic::write_realistic(generated.path(), accounts, assets, seed)?;
-            generated.path().to_path_buf()
-        }
-    };
+    let (_generated, dir) = snapshot_dir(args.snapshot.as_deref(), &args.generate)?;
     let (snapshot, load) = measure(|| {
         Snapshot::load(&dir, &LoadOptions { max_assets: Some(MAX_SPARSE_ASSETS) })
             .map_err(|errors| anyhow::anyhow!("{errors}"))

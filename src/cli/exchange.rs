@@ -106,7 +106,7 @@ pub enum ExchangeCommand {
 }
 
 /// A synthetic snapshot of `zkpor exchange synth`'s realistic profile.
-#[derive(Debug, clap::Args)]
+#[derive(Clone, Copy, Debug, clap::Args)]
 pub struct SynthProfile {
     /// Users.
     #[arg(long, default_value_t = 1 << 14)]
