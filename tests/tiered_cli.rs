@@ -105,6 +105,17 @@ fn bad_tiers_are_refused_before_anything_is_written() {
     refuse("11:s2-b8,s4-b3", "batch size must be a power of two");
     refuse("s2-b8,s4-b4", "is not a tier set such as");
     refuse("8:s2-b1024,s4-b4", "lower its batch size");
+
+    // The sample fits the dense circuits, which keep no proofs to resume from.
+    zkpor()
+        .args(["exchange", "prove", SAMPLE, "--proofs"])
+        .arg(dir.path().join("kept"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .failure()
+        .stderr(contains("--proofs keeps the proofs of a run on the tiered circuits"));
+    assert!(!out.exists());
 }
 
 #[test]

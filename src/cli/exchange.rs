@@ -276,6 +276,10 @@ fn prove_snapshot(
     check_output_free(out)?;
     let assets = snapshot.assets().len();
     if options.shape.is_some() || (tiers.is_none() && dense_fits(assets)) {
+        anyhow::ensure!(
+            proofs.is_none(),
+            "--proofs keeps the proofs of a run on the tiered circuits; this snapshot of {assets} assets is proven on dense ones (add --tiers for tiered)"
+        );
         return prove_dense(snapshot, out, &options);
     }
     let tiers = tiers.map(|text| TierSet::parse(&text, assets).context("--tiers")).transpose()?;
