@@ -93,7 +93,7 @@ impl CommittedSnapshot {
 
 /// The leaf of an account for `slots` asset slots.
 pub fn leaf_of(account: &Account, id_hash: zkpor_circuits::Hash, slots: usize) -> AccountLeaf {
-    let count = account.balances.len();
+    let count = account.balances.asset_count();
     AccountLeaf {
         id_hash,
         equity: padded(&(0..count).map(|a| account.equity(a)).collect::<Vec<_>>(), slots),

@@ -8,6 +8,7 @@ use crate::assets::AssetsFile;
 use crate::csvfile::{CsvFile, field};
 use crate::decimal::{DecimalError, parse_units};
 use crate::error::{ErrorSink, quote};
+use crate::holdings::Balances;
 use crate::model::{Account, Asset};
 use crate::validate::{Validator, balance_bound_message, balance_in_bounds};
 
@@ -160,7 +161,7 @@ fn read_row(
             }
         }
     }
-    let account = Account { id: id.to_owned(), balances, origin };
+    let account = Account { id: id.to_owned(), balances: Balances::from_dense(&balances), origin };
     validator.push(account, complete, errors);
 }
 

@@ -47,7 +47,7 @@ mod tests {
     use crate::error::Location;
 
     fn account(id: &str) -> Account {
-        Account { id: id.to_owned(), balances: vec![], origin: Location { file: "b.csv".into(), line: 2 } }
+        Account { id: id.to_owned(), balances: Default::default(), origin: Location { file: "b.csv".into(), line: 2 } }
     }
 
     #[test]

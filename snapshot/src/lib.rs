@@ -27,11 +27,13 @@ mod assets;
 mod balances;
 mod csvfile;
 mod error;
+mod holdings;
 mod ids;
 mod load;
 mod model;
 mod validate;
 
 pub use error::{Location, SnapshotError, SnapshotErrors};
+pub use holdings::Balances;
 pub use model::{Account, Asset, LoadOptions, Snapshot};
 pub use pricing::{UnitPrices, unit_prices};

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use crate::decimal::Price;
 use crate::error::{Location, SnapshotErrors};
+use crate::holdings::Balances;
 
 /// One asset of `assets.csv`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,9 +24,9 @@ pub struct Asset {
 pub struct Account {
     /// The user id, unique in the snapshot.
     pub id: String,
-    /// Balance per asset, indexed like [`Snapshot::assets`] (zeros included),
-    /// in the asset's smallest units; negative is debt, positive equity.
-    pub balances: Vec<i64>,
+    /// Balance per asset, indexed like [`Snapshot::assets`], in the asset's
+    /// smallest units; negative is debt, positive equity.
+    pub balances: Balances,
     /// Where the account was read (or, when built in memory, where errors
     /// about it are reported).
     pub origin: Location,
@@ -37,7 +38,7 @@ impl Account {
     /// # Panics
     /// If `asset` is not an index into [`Account::balances`].
     pub fn equity(&self, asset: usize) -> u64 {
-        self.balances[asset].max(0).unsigned_abs()
+        self.balances.get(asset).max(0).unsigned_abs()
     }
 
     /// The negative part of the balance of asset `asset` as a non-negative
@@ -46,7 +47,7 @@ impl Account {
     /// # Panics
     /// If `asset` is not an index into [`Account::balances`].
     pub fn debt(&self, asset: usize) -> u64 {
-        self.balances[asset].min(0).unsigned_abs()
+        self.balances.get(asset).min(0).unsigned_abs()
     }
 }
 
@@ -143,7 +144,7 @@ impl Snapshot {
     /// [`MAX_BALANCE_UNITS`](crate::bounds::MAX_BALANCE_UNITS)).
     pub fn net_value(&self, account: &Account) -> i128 {
         assert_eq!(
-            account.balances.len(),
+            account.balances.asset_count(),
             self.assets.len(),
             "account '{}' does not belong to this snapshot",
             account.id

@@ -10,6 +10,7 @@ use std::path::Path;
 use crate::bounds::{MAX_BALANCE_UNITS, MAX_DECIMALS, MAX_ID_BYTES, MAX_SYMBOL_BYTES, MAX_TOTAL_UNITS, MAX_UNIT_PRICE};
 use crate::decimal::format_units;
 use crate::error::{ErrorSink, Location, SnapshotErrors, quote};
+use crate::holdings::Balances;
 use crate::ids::IdIndex;
 use crate::model::{Account, Asset, LoadOptions, Snapshot};
 use crate::pricing::{price_scale, unit_price};
@@ -67,11 +68,10 @@ fn in_whole_units(units: u64, asset: &Asset) -> String {
 }
 
 /// `sum_i balances[i] * unit_prices[i]`, or `None` when it overflows `i128`.
-pub(crate) fn net_value(balances: &[i64], unit_prices: &[u64]) -> Option<i128> {
-    balances
-        .iter()
-        .zip(unit_prices)
-        .try_fold(0i128, |sum, (&units, &price)| sum.checked_add(i128::from(units).checked_mul(i128::from(price))?))
+pub(crate) fn net_value(balances: &Balances, unit_prices: &[u64]) -> Option<i128> {
+    balances.nonzero().try_fold(0i128, |sum, (asset, units)| {
+        sum.checked_add(i128::from(units).checked_mul(i128::from(unit_prices[asset]))?)
+    })
 }
 
 fn valid_symbol_char(c: char) -> bool {
@@ -233,13 +233,13 @@ impl Validator {
                 }
             }
         }
-        if account.balances.len() != self.assets.len() {
+        if account.balances.asset_count() != self.assets.len() {
             errors.at(
                 origin,
                 format!(
                     "account {} has {} balances but the snapshot has {} assets",
                     quote(&account.id),
-                    account.balances.len(),
+                    account.balances.asset_count(),
                     self.assets.len()
                 ),
             );
@@ -253,7 +253,8 @@ impl Validator {
     /// Reports balances beyond [`MAX_BALANCE_UNITS`]; true when there are none.
     fn check_balances(&self, account: &Account, errors: &mut ErrorSink) -> bool {
         let mut ok = true;
-        for (asset, &units) in self.assets.iter().zip(&account.balances) {
+        for (index, units) in account.balances.nonzero() {
+            let asset = &self.assets[index];
             if balance_in_bounds(units.into()).is_none() {
                 ok = false;
                 let shown = if asset.decimals <= MAX_DECIMALS {
@@ -290,10 +291,11 @@ impl Validator {
     /// Adds the account to the per-asset totals, reporting each asset and kind
     /// the first time its total goes beyond [`MAX_TOTAL_UNITS`].
     fn add_to_totals(&mut self, account: &Account, errors: &mut ErrorSink) {
-        for (index, asset) in self.assets.iter().enumerate() {
+        for (index, units) in account.balances.nonzero() {
+            let asset = &self.assets[index];
             let parts = [
-                (&mut self.equity_totals[index], account.equity(index), "equity"),
-                (&mut self.debt_totals[index], account.debt(index), "debt"),
+                (&mut self.equity_totals[index], units.max(0).unsigned_abs(), "equity"),
+                (&mut self.debt_totals[index], units.min(0).unsigned_abs(), "debt"),
             ];
             for (kind, (total, amount, name)) in parts.into_iter().enumerate() {
                 *total = total.saturating_add(amount);
@@ -353,7 +355,11 @@ mod tests {
     }
 
     fn account(id: &str, line: usize, balances: Vec<i64>) -> Account {
-        Account { id: id.to_owned(), balances, origin: Location { file: "mem/balances.csv".into(), line } }
+        Account {
+            id: id.to_owned(),
+            balances: balances.into(),
+            origin: Location { file: "mem/balances.csv".into(), line },
+        }
     }
 
     fn messages(result: Result<Snapshot, SnapshotErrors>) -> Vec<String> {
@@ -451,8 +457,8 @@ mod tests {
 
     #[test]
     fn net_value_overflow_is_none() {
-        assert_eq!(net_value(&[i64::MAX, i64::MAX], &[u64::MAX, u64::MAX]), None);
-        assert_eq!(net_value(&[-2, 3], &[5, 7]), Some(11));
+        assert_eq!(net_value(&vec![i64::MAX, i64::MAX].into(), &[u64::MAX, u64::MAX]), None);
+        assert_eq!(net_value(&vec![-2, 0, 3].into(), &[5, u64::MAX, 7]), Some(11));
     }
 
     #[test]

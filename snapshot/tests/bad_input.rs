@@ -191,7 +191,7 @@ fn more_fraction_digits_than_decimals() {
 #[test]
 fn trailing_fraction_zeros_do_not_count_as_digits() {
     let snapshot = load_ok(&[("assets.csv", ASSETS), ("balances.csv", "id,USDT\nalice,1.50000000000\n")]);
-    assert_eq!(snapshot.accounts()[0].balances, vec![0, 0, 1_500_000]);
+    assert_eq!(snapshot.accounts()[0].balances.to_dense(), vec![0, 0, 1_500_000]);
 }
 
 #[test]
@@ -223,7 +223,7 @@ fn balance_exactly_at_bound_loads() {
     let content = "id,BTC,ETH\nalice,2814749.76710655,\nbob,2814749.76710655,-2814749.76710655\n";
     let snapshot = load_ok(&[("assets.csv", ASSETS), ("balances.csv", content)]);
     let max = MAX_BALANCE_UNITS as i64;
-    assert_eq!(snapshot.accounts()[1].balances, vec![max, -max, 0]);
+    assert_eq!(snapshot.accounts()[1].balances.to_dense(), vec![max, -max, 0]);
     assert_eq!(snapshot.equity_totals(), &[2 * MAX_BALANCE_UNITS, 0, 0]);
     assert_eq!(snapshot.debt_totals(), &[0, MAX_BALANCE_UNITS, 0]);
 }
@@ -587,8 +587,8 @@ fn valid_snapshot_with_two_files_has_exact_totals() {
             ("balances_2.csv".to_owned(), 4),
         ]
     );
-    assert_eq!(snapshot.accounts()[0].balances, vec![50_000_000, -120_000_000, 1_000_000_000]);
-    assert_eq!(snapshot.accounts()[2].balances, vec![1_000_000, 0, -100_500_000]);
+    assert_eq!(snapshot.accounts()[0].balances.to_dense(), vec![50_000_000, -120_000_000, 1_000_000_000]);
+    assert_eq!(snapshot.accounts()[2].balances.to_dense(), vec![1_000_000, 0, -100_500_000]);
     assert_eq!(snapshot.equity_totals(), &[51_000_000, 200_000_000, 1_007_000_000]);
     assert_eq!(snapshot.debt_totals(), &[0, 120_000_000, 100_500_000]);
     assert_eq!(snapshot.accounts()[0].equity(0), 50_000_000);
@@ -616,7 +616,7 @@ fn bom_whitespace_quotes_and_blank_lines_are_handled() {
     let accounts = snapshot.accounts();
     assert_eq!(accounts.len(), 3);
     assert_eq!(accounts[0].id, "alice");
-    assert_eq!(accounts[0].balances, vec![50_000_000, 1_000_000]);
+    assert_eq!(accounts[0].balances.to_dense(), vec![50_000_000, 1_000_000]);
     assert_eq!(accounts[1].id, "bob, jr");
     assert_eq!(accounts[1].origin.line, 5);
 }

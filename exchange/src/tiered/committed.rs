@@ -146,13 +146,7 @@ impl TieredCommitted {
 
 /// An account's non-zero balances as slots.
 fn holdings(account: &Account) -> Vec<Slot> {
-    account
-        .balances
-        .iter()
-        .enumerate()
-        .filter(|&(_, &balance)| balance != 0)
-        .map(|(asset, &balance)| Slot { asset: asset as u16, balance })
-        .collect()
+    account.balances.nonzero().map(|(asset, balance)| Slot { asset: asset as u16, balance }).collect()
 }
 
 #[cfg(test)]

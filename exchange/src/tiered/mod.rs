@@ -27,7 +27,7 @@ pub(crate) mod test_support {
             .enumerate()
             .map(|(i, balances)| Account {
                 id: format!("user{i}"),
-                balances: balances.clone(),
+                balances: balances.clone().into(),
                 origin: Location { file: "balances.csv".into(), line: i + 2 },
             })
             .collect();
