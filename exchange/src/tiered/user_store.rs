@@ -18,7 +18,7 @@ use super::committed::TieredCommitted;
 use super::user_proof::{SlotBalance, TieredUserProof};
 use crate::published::{StatementFile, StatementShape};
 use crate::user_proof::{InclusionPath, LevelPath};
-use crate::user_store::{begin_store, blob32, create_store, open_store, user_row};
+use crate::user_store::{begin_store, blob32, create_store, insert_rows, open_store, user_row};
 
 /// Version of the tiered store's layout, kept in its `meta` table.
 pub(crate) const TIERED_FORMAT: &str = "tiered-1";
@@ -60,19 +60,21 @@ impl TieredUserStore {
         begin_store(&mut tx, SCHEMA, TIERED_FORMAT, statement).await?;
         let mut users = committed.users();
         for (batch_index, batch) in committed.batches().iter().enumerate() {
-            for position in 0..batch.users.len() {
-                let (id, nonce, leaf) = users.next().context("internal error: fewer users than batch places")?;
-                sqlx::query("INSERT INTO users (id, tier, batch, position, nonce, slots) VALUES (?, ?, ?, ?, ?, ?)")
-                    .bind(id)
-                    .bind(batch.tier as i64)
-                    .bind(batch_index as i64)
-                    .bind(position as i64)
-                    .bind(nonce.to_bytes().to_vec())
-                    .bind(slot_bytes(&leaf.slots))
-                    .execute(&mut *tx)
-                    .await
-                    .with_context(|| format!("storing account '{id}'"))?;
-            }
+            let rows = (0..batch.users.len())
+                .map(|position| users.next().map(|user| (position, user)))
+                .collect::<Option<Vec<_>>>()
+                .context("internal error: fewer users than batch places")?;
+            let columns = "users (id, tier, batch, position, nonce, slots)";
+            insert_rows(&mut tx, columns, rows, |mut row, (position, (id, nonce, leaf))| {
+                row.push_bind(id)
+                    .push_bind(batch.tier as i64)
+                    .push_bind(batch_index as i64)
+                    .push_bind(position as i64)
+                    .push_bind(nonce.to_bytes().to_vec())
+                    .push_bind(slot_bytes(&leaf.slots));
+            })
+            .await
+            .with_context(|| format!("storing the users of batch {batch_index}"))?;
             let tree = committed.batch_tree(batch_index);
             sqlx::query("INSERT INTO batch_trees (batch, leaves, nodes) VALUES (?, ?, ?)")
                 .bind(batch_index as i64)
