@@ -20,11 +20,10 @@ use zkpor_circuits::circuit_set::WrapCircuits;
 use zkpor_circuits::encoding::Address;
 use zkpor_circuits::sparse::circuits::TieredCircuits;
 use zkpor_circuits::sparse::proof_store::{NoStore, ProofKey, ProofStore};
-use zkpor_circuits::sparse::tier::TierSet;
 use zkpor_circuits::sparse::tree_prover::{TieredProofDone, prove_tiered_tree};
 use zkpor_exchange::pipeline::{Silent, check_top, wrap_top};
 use zkpor_exchange::proof_dir::ProofDirectory;
-use zkpor_exchange::tiered::committed::TieredCommitted;
+use zkpor_exchange::tiered::committed::{TieredCommitted, default_tiers};
 use zkpor_snapshot::{LoadOptions, Snapshot};
 
 use super::{Measured, gib, measure, snapshot_dir};
@@ -62,7 +61,7 @@ pub fn run(args: TiersArgs) -> Result<ExitCode> {
         .map_err(|errors| anyhow::anyhow!("{errors}"))
         .with_context(|| format!("loading {}", dir.display()))?;
     let assets = snapshot.assets().len();
-    let tiers = TierSet::fit(assets)?;
+    let tiers = default_tiers(&snapshot)?;
     let committed = TieredCommitted::new(snapshot, tiers.clone(), ARITY, &mut ChaCha20Rng::seed_from_u64(0x7e5))?;
     let prepare = prepare_started.elapsed();
     let batches = committed.batches();

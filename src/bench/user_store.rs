@@ -14,9 +14,9 @@ use clap::Args;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use zkpor_circuits::sparse::shape::DEFAULT_ARITY;
-use zkpor_circuits::sparse::tier::{MAX_SPARSE_ASSETS, TierSet};
+use zkpor_circuits::sparse::tier::MAX_SPARSE_ASSETS;
 use zkpor_exchange::published::PublishedTree;
-use zkpor_exchange::tiered::committed::TieredCommitted;
+use zkpor_exchange::tiered::committed::{TieredCommitted, default_tiers};
 use zkpor_exchange::tiered::user_store::TieredUserStore;
 use zkpor_snapshot::{LoadOptions, Snapshot};
 
@@ -45,7 +45,7 @@ pub fn run(args: UserStoreArgs) -> Result<ExitCode> {
             .map_err(|errors| anyhow::anyhow!("{errors}"))
             .with_context(|| format!("loading {}", dir.display()))
     })?;
-    let tiers = TierSet::fit(snapshot.assets().len())?;
+    let tiers = default_tiers(&snapshot)?;
     eprintln!("committing {} users to the tiered tree ...", snapshot.accounts().len());
     let (committed, commit) =
         measure(|| TieredCommitted::new(snapshot, tiers, DEFAULT_ARITY, &mut ChaCha20Rng::seed_from_u64(1)))?;

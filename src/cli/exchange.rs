@@ -22,6 +22,7 @@ use zkpor_exchange::committed::CommittedSnapshot;
 use zkpor_exchange::pipeline::{ProveOptions, Proven, choose_shape, load_options, prove};
 use zkpor_exchange::published::{USER_STORE_FILE, check_output_free, write_output};
 use zkpor_exchange::server::config::ExchangeConfig;
+use zkpor_exchange::tiered::committed::default_tiers;
 use zkpor_exchange::tiered::pipeline::{TieredProveOptions, prove_tiered};
 use zkpor_exchange::user_store::any_user_proof;
 use zkpor_snapshot::decimal::format_units;
@@ -242,7 +243,7 @@ fn check(dir: &Path, shape: Option<Shape>) -> Result<ExitCode> {
     let Some(snapshot) = load(dir, &prove_load_options(shape))? else { return Ok(ExitCode::FAILURE) };
     let assets = snapshot.assets().len();
     let circuits = if shape.is_none() && !dense_fits(assets) {
-        format!("proves on the tiered circuits {}", TierSet::fit(assets)?)
+        format!("proves on the tiered circuits {}", default_tiers(&snapshot)?)
     } else {
         format!("fits shape {}", choose_shape(shape, &snapshot)?)
     };

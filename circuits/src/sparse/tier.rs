@@ -189,6 +189,46 @@ impl TierSet {
     pub fn tier_for(&self, held: usize) -> Option<usize> {
         self.tiers.iter().position(|tier| tier.slots >= held)
     }
+
+    /// The subset of these tiers that proves these users at the least cost,
+    /// given how many non-zero balances each user holds (`held`, one entry
+    /// per user). Every tier's batch circuit has the same rows, so a batch
+    /// proof of any tier costs the same, and building a tier's circuit costs
+    /// about one batch proof: the cost of a subset is its batches plus its
+    /// tiers. A dropped tier's users go to the next tier kept; the last tier
+    /// is always kept, so everyone still fits. Of equally cheap subsets, the
+    /// one with the most tiers wins, then the one keeping the smaller tiers.
+    ///
+    /// On a large snapshot every tier pays for itself; on a small one, tiers
+    /// with a few users each cost a nearly empty batch and a circuit, and
+    /// merging them saves both.
+    pub fn trimmed_for(&self, held: impl IntoIterator<Item = usize>) -> TierSet {
+        let mut users = vec![0usize; self.tiers.len()];
+        for count in held {
+            if let Some(tier) = self.tier_for(count) {
+                users[tier] += 1;
+            }
+        }
+        let last = self.tiers.len() - 1;
+        let cost = |kept: u32| {
+            let mut cost = 0;
+            let mut waiting = 0;
+            for (index, tier) in self.tiers.iter().enumerate() {
+                waiting += users[index];
+                if index == last || kept & (1 << index) != 0 {
+                    cost += waiting.div_ceil(tier.batch_size) + 1;
+                    waiting = 0;
+                }
+            }
+            cost
+        };
+        let all = (1u32 << last) - 1;
+        let best =
+            (0..=all).min_by_key(|&kept| (cost(kept), std::cmp::Reverse(kept.count_ones()), kept)).unwrap_or(all);
+        let tiers =
+            (0..self.tiers.len()).filter(|&i| i == last || best & (1 << i) != 0).map(|i| self.tiers[i]).collect();
+        TierSet { assets: self.assets, degree_bits: self.degree_bits, tiers }
+    }
 }
 
 impl fmt::Display for TierSet {
@@ -225,6 +265,33 @@ mod tests {
         assert_eq!(set.tier_for(221), None);
         let small = TierSet::fit(4).unwrap();
         assert_eq!(small.tiers(), &[Tier { slots: 2, batch_size: 2048 }, Tier { slots: 4, batch_size: 1024 }]);
+    }
+
+    #[test]
+    fn trimming_drops_tiers_that_do_not_pay_for_their_circuit() {
+        let set = TierSet::fit(220).unwrap();
+        let slots = |set: &TierSet| set.tiers().iter().map(|t| t.slots).collect::<Vec<_>>();
+        // Many users everywhere: every tier pays for itself.
+        let held = |counts: &[(usize, usize)]| {
+            counts.iter().flat_map(|&(held, users)| std::iter::repeat_n(held, users)).collect::<Vec<_>>()
+        };
+        let large = held(&[(1, 30_000), (5, 20_000), (10, 5_000), (20, 3_000), (50, 3_000), (100, 3_000), (200, 500)]);
+        assert_eq!(slots(&set.trimmed_for(large)), vec![2, 6, 16, 32, 64, 128, 220]);
+        // A few users in the wide tiers: 50 + 60 share one batch of s64, 70
+        // + 12 fill three of the last tier, two circuits and a batch fewer
+        // than with every tier kept.
+        let small = held(&[(1, 8_000), (5, 6_000), (10, 1_500), (20, 50), (50, 60), (100, 70), (200, 12)]);
+        let trimmed = set.trimmed_for(small.clone());
+        assert_eq!(slots(&trimmed), vec![2, 6, 16, 64, 220]);
+        assert_eq!(trimmed.degree_bits(), set.degree_bits());
+        for held in small {
+            assert!(trimmed.tier_for(held).is_some());
+        }
+        // Ten users are cheaper in one batch of the last tier than in a
+        // circuit of their own; the last tier always stays.
+        assert_eq!(slots(&set.trimmed_for(vec![1; 10])), vec![220]);
+        assert_eq!(slots(&set.trimmed_for(vec![1; 100])), vec![2, 220]);
+        assert_eq!(slots(&set.trimmed_for(vec![220; 10])), vec![220]);
     }
 
     #[test]

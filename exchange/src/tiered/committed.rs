@@ -144,6 +144,14 @@ impl TieredCommitted {
     }
 }
 
+/// The tiers a snapshot is proven on by default: [`TierSet::fit`] of its
+/// assets, less the tiers whose few users are cheaper to prove in the next
+/// tier up ([`TierSet::trimmed_for`]).
+pub fn default_tiers(snapshot: &Snapshot) -> Result<TierSet> {
+    let tiers = TierSet::fit(snapshot.assets().len())?;
+    Ok(tiers.trimmed_for(snapshot.accounts().iter().map(|account| account.balances.nonzero().len())))
+}
+
 /// An account's non-zero balances as slots.
 fn holdings(account: &Account) -> Vec<Slot> {
     account.balances.nonzero().map(|(asset, balance)| Slot { asset: asset as u16, balance }).collect()
@@ -158,6 +166,16 @@ mod tests {
 
     use super::*;
     use crate::tiered::test_support::snapshot_of;
+
+    #[test]
+    fn a_small_snapshot_gets_the_fitted_tiers_without_those_that_do_not_pay() {
+        let balances: Vec<Vec<i64>> = vec![vec![5, 0, 0, 0], vec![1, 2, 3, 0], vec![0, 0, 0, 7]];
+        let snapshot = snapshot_of(&balances);
+        // Fitted: s2-b2048 (two users) and s4-b1024 (one); one batch of the
+        // last tier holds all three for one circuit instead of two.
+        assert_eq!(TierSet::fit(4).unwrap().tiers().len(), 2);
+        assert_eq!(default_tiers(&snapshot).unwrap().to_string(), "14:s4-b1024");
+    }
 
     #[test]
     fn users_go_to_the_smallest_tier_and_the_root_is_the_circuits_tree() {

@@ -19,14 +19,14 @@ use zkpor_circuits::sparse::tier::TierSet;
 use zkpor_circuits::sparse::tree_prover::{TieredProofDone, aggregation_proofs, prove_tiered_tree};
 use zkpor_snapshot::Snapshot;
 
-use super::committed::TieredCommitted;
+use super::committed::{TieredCommitted, default_tiers};
 use crate::pipeline::{Phase, PhaseTimes, Progress, Proven, check_top, wrap_top};
 use crate::proof_dir::ProofDirectory;
 
 /// How to prove on the tiered circuits.
 #[derive(Clone, Debug, Default)]
 pub struct TieredProveOptions {
-    /// The tiers; `None` takes [`TierSet::fit`] of the snapshot's assets.
+    /// The tiers; `None` takes [`default_tiers`] of the snapshot.
     pub tiers: Option<TierSet>,
     /// The sequence number the final proof is for.
     pub sequence: u64,
@@ -48,7 +48,7 @@ pub fn prove_tiered(
 ) -> Result<Proven<TieredCommitted>> {
     let tiers = match &options.tiers {
         Some(tiers) => tiers.clone(),
-        None => TierSet::fit(snapshot.assets().len())?,
+        None => default_tiers(&snapshot)?,
     };
     let (mut store, seed): (Box<dyn ProofStore>, Option<u64>) = match &options.proofs {
         Some(dir) => {
