@@ -20,6 +20,7 @@ use zkpor_circuits::circuit_set::WrapCircuits;
 use zkpor_circuits::encoding::Address;
 use zkpor_circuits::sparse::circuits::TieredCircuits;
 use zkpor_circuits::sparse::proof_store::{NoStore, ProofKey, ProofStore};
+use zkpor_circuits::sparse::tier::TierSet;
 use zkpor_circuits::sparse::tree_prover::{TieredProofDone, prove_tiered_tree};
 use zkpor_exchange::pipeline::{Silent, check_top, wrap_top};
 use zkpor_exchange::proof_dir::ProofDirectory;
@@ -42,6 +43,10 @@ pub struct TiersArgs {
     /// The snapshot to generate otherwise (`zkpor exchange synth`'s profile).
     #[command(flatten)]
     generate: SynthProfile,
+    /// Prove on these tiers (as `exchange prove --tiers` takes them) instead
+    /// of the snapshot's default tiers.
+    #[arg(long)]
+    tiers: Option<String>,
     /// Keep every finished proof in this directory, and reuse the proofs an
     /// earlier, interrupted run of the same snapshot kept there.
     #[arg(long)]
@@ -61,7 +66,10 @@ pub fn run(args: TiersArgs) -> Result<ExitCode> {
         .map_err(|errors| anyhow::anyhow!("{errors}"))
         .with_context(|| format!("loading {}", dir.display()))?;
     let assets = snapshot.assets().len();
-    let tiers = default_tiers(&snapshot)?;
+    let tiers = match &args.tiers {
+        Some(text) => TierSet::parse(text, assets).context("--tiers")?,
+        None => default_tiers(&snapshot)?,
+    };
     let committed = TieredCommitted::new(snapshot, tiers.clone(), ARITY, &mut ChaCha20Rng::seed_from_u64(0x7e5))?;
     let prepare = prepare_started.elapsed();
     let batches = committed.batches();
