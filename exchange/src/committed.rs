@@ -93,12 +93,13 @@ impl CommittedSnapshot {
 
 /// The leaf of an account for `slots` asset slots.
 pub fn leaf_of(account: &Account, id_hash: zkpor_circuits::Hash, slots: usize) -> AccountLeaf {
-    let count = account.balances.asset_count();
-    AccountLeaf {
-        id_hash,
-        equity: padded(&(0..count).map(|a| account.equity(a)).collect::<Vec<_>>(), slots),
-        debt: padded(&(0..count).map(|a| account.debt(a)).collect::<Vec<_>>(), slots),
+    let width = slots.max(account.balances.asset_count());
+    let (mut equity, mut debt) = (vec![0; width], vec![0; width]);
+    for (asset, units) in account.balances.nonzero() {
+        equity[asset] = units.max(0).unsigned_abs();
+        debt[asset] = units.min(0).unsigned_abs();
     }
+    AccountLeaf { id_hash, equity, debt }
 }
 
 /// `values` followed by zeros up to `slots` entries.

@@ -103,6 +103,10 @@ impl TierSet {
     /// Rows (log2) of every batch circuit in [`TierSet::fit`]'s tier sets.
     pub const DEGREE_BITS: usize = 14;
 
+    /// Most tiers [`TierSet::trimmed_for`] chooses among (it costs all
+    /// `2^(tiers - 1)` subsets).
+    pub const MAX_TRIMMED_TIERS: usize = 16;
+
     /// A checked tier set.
     pub fn new(assets: usize, degree_bits: usize, tiers: Vec<Tier>) -> Result<Self, TierSetError> {
         if !(2..=MAX_SPARSE_ASSETS).contains(&assets) {
@@ -201,8 +205,12 @@ impl TierSet {
     ///
     /// On a large snapshot every tier pays for itself; on a small one, tiers
     /// with a few users each cost a nearly empty batch and a circuit, and
-    /// merging them saves both.
+    /// merging them saves both. Every subset is costed, so a set of more than
+    /// [`TierSet::MAX_TRIMMED_TIERS`] tiers is returned as it is.
     pub fn trimmed_for(&self, held: impl IntoIterator<Item = usize>) -> TierSet {
+        if self.tiers.len() > Self::MAX_TRIMMED_TIERS {
+            return self.clone();
+        }
         let mut users = vec![0usize; self.tiers.len()];
         for count in held {
             if let Some(tier) = self.tier_for(count) {
@@ -292,6 +300,10 @@ mod tests {
         assert_eq!(slots(&set.trimmed_for(vec![1; 10])), vec![220]);
         assert_eq!(slots(&set.trimmed_for(vec![1; 100])), vec![2, 220]);
         assert_eq!(slots(&set.trimmed_for(vec![220; 10])), vec![220]);
+        // Too many tiers to cost every subset: kept as they are.
+        let tier = |slots| Tier { slots, batch_size: 2 };
+        let many = TierSet::new(40, 12, (1..=40).map(tier).collect()).unwrap();
+        assert_eq!(many.trimmed_for(vec![1; 10]), many);
     }
 
     #[test]
