@@ -38,7 +38,7 @@ fn proven() -> &'static Path {
             .args(["--seed", "1"])
             .assert()
             .success()
-            .stdout(contains("proved 30 accounts with shape tiers 11:s2-b8,s4-b4 over 4 assets, k8-l1"));
+            .stdout(contains("proved 30 accounts with shape tiers 11:s2-b8,s4-b4 over 4 assets, children 5"));
         assert!(!dir.path().join("out.proofs").exists(), "the proofs of a finished run are removed");
         (dir, out)
     })

@@ -1,12 +1,18 @@
 //! The aggregation circuit: `K` child proofs of the level below.
 //!
+//! The child roots are hashed as a binary tree over `K` rounded up to a power
+//! of two; the slots past the children hold a constant, the root of an empty
+//! subtree, so a node of the sparse tiers can take any number of children
+//! without verifying proofs of nothing.
+//!
 //! Children are verified against the pinned verifier data of the circuit one
 //! level down (batch circuit for level 0), so a proof of any other circuit is
 //! refused. Where the level below has several circuits (the batch circuits of
 //! the sparse tiers, which share one layout of public inputs and rows), each
 //! child names which one it is a proof of, and is verified against that
-//! circuit's pinned verifier data. All children must carry the same prices commitment; totals are
-//! summed with a range check after every addition (see
+//! circuit's pinned verifier data. All children must carry the same prices
+//! commitment; totals are summed with a range check after every second
+//! addition (see
 //! [`crate::gadgets::checked_sum`]); account counts are summed (each is at
 //! most its subtree's capacity, so the sum cannot wrap); the child roots are
 //! hashed into the parent root as a binary tree. Missing children are filled
@@ -26,7 +32,7 @@ use tracing::info_span;
 use crate::gadgets::checked_sum::checked_sum;
 use crate::gadgets::merkle::merkle_root;
 use crate::node::{NodeInputs, NodeProof};
-use crate::{C, D, F, Shape, config};
+use crate::{C, D, F, Hash, Shape, config};
 
 /// The aggregation circuit of one level of one shape.
 pub struct AggregationCircuit {
@@ -42,13 +48,22 @@ pub struct AggregationCircuit {
 impl AggregationCircuit {
     /// Builds level `level`, whose children are proofs of `child`.
     pub fn build(shape: &Shape, level: usize, child: &CircuitData<F, C, D>) -> Self {
-        Self::build_over(shape.assets(), shape.arity(), level, &[child]).expect("one child circuit")
+        // A dense node's arity is a power of two: no slot is left to pad.
+        Self::build_over(shape.assets(), shape.arity(), Hash::ZERO, level, &[child]).expect("one child circuit")
     }
 
     /// Builds level `level` of `arity` children over `assets` assets, whose
     /// children are proofs of any of `circuits`; they must share their
-    /// common data (rows, gates, public inputs).
-    pub fn build_over(assets: usize, arity: usize, level: usize, circuits: &[&CircuitData<F, C, D>]) -> Result<Self> {
+    /// common data (rows, gates, public inputs). The hash slots past the
+    /// children, up to a power of two, hold `padding`.
+    pub fn build_over(
+        assets: usize,
+        arity: usize,
+        padding: Hash,
+        level: usize,
+        circuits: &[&CircuitData<F, C, D>],
+    ) -> Result<Self> {
+        ensure!(arity > 0, "aggregation level {level} needs at least one child");
         let (first, others) = circuits.split_first().context("an aggregation level needs a child circuit")?;
         ensure!(
             others.iter().all(|other| other.common == first.common),
@@ -90,7 +105,10 @@ impl AggregationCircuit {
         };
         let equity = (0..assets).map(|a| total(|i| &i.equity, a)).collect();
         let debt = (0..assets).map(|a| total(|i| &i.debt, a)).collect();
-        let root = merkle_root(&mut builder, inputs.iter().map(NodeInputs::root_target).collect());
+        let mut roots: Vec<_> = inputs.iter().map(NodeInputs::root_target).collect();
+        let padding = builder.constant_hash(padding);
+        roots.resize(arity.next_power_of_two(), padding);
+        let root = merkle_root(&mut builder, roots);
 
         let node = NodeInputs {
             root: root.elements,

@@ -16,16 +16,16 @@ use rand_chacha::ChaCha20Rng;
 use zkpor_circuits::account::draw_nonce;
 use zkpor_circuits::node::{NodeInputs, NodeProof};
 use zkpor_circuits::sparse::batch::{AssetClaims, SlotFields, TierBatchWitness};
-use zkpor_circuits::sparse::circuits::{TieredCircuits, levels_for};
+use zkpor_circuits::sparse::circuits::TieredCircuits;
 use zkpor_circuits::sparse::leaf::{Slot, SparseLeaf};
 use zkpor_circuits::sparse::proof_store::{MemoryStore, NoStore, ProofKey, ProofStore};
+use zkpor_circuits::sparse::shape::TieredShape;
 use zkpor_circuits::sparse::tier::{Tier, TierSet};
 use zkpor_circuits::sparse::tree::{batch_root, tiered_root};
 use zkpor_circuits::sparse::tree_prover::{TieredProofDone, prove_tiered_tree};
 use zkpor_circuits::{F, Hash};
 
 const ASSETS: usize = 4;
-const ARITY: usize = 2;
 const PRICES: [u64; ASSETS] = [3, 20, 7, 1];
 const MAX: i64 = (1 << 48) - 1;
 
@@ -39,6 +39,13 @@ struct Fixture {
 fn tiers() -> TierSet {
     let tier = |slots, batch_size| Tier { slots, batch_size };
     TierSet::new(ASSETS, 11, vec![tier(2, 4), tier(3, 2), tier(4, 2)]).unwrap()
+}
+
+/// Three batches (one per tier) under nodes of two, then a top node of
+/// three: the second node takes an empty batch, the top an empty node and,
+/// in its fourth hash slot, the constant root of an empty node.
+fn shape() -> TieredShape {
+    TieredShape::new(tiers(), vec![2, 3]).unwrap()
 }
 
 fn slot(asset: u16, balance: i64) -> Slot {
@@ -62,8 +69,7 @@ fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
         let tiers = tiers();
-        let levels = levels_for(tiers.tiers().len(), ARITY);
-        let circuits = TieredCircuits::build(&tiers, ARITY, levels, |_| {}).unwrap();
+        let circuits = TieredCircuits::build(&shape(), |_| {}).unwrap();
         let mut batches = Vec::new();
         for (index, holders) in users().into_iter().enumerate() {
             let tier = tiers.tier(index);
@@ -75,7 +81,7 @@ fn fixture() -> &'static Fixture {
                 })
                 .collect();
             let witness = TierBatchWitness::new(tier, &PRICES, &leaves).unwrap();
-            let proof = circuits.batch(index).prove(&witness).unwrap();
+            let proof = circuits.batch(index).unwrap().prove(&witness).unwrap();
             batches.push((leaves, witness, proof));
         }
         let witnesses: Vec<_> = batches.iter().enumerate().map(|(tier, (_, w, _))| Ok((tier, w.clone()))).collect();
@@ -89,12 +95,12 @@ fn tiers_with_witness() -> impl Iterator<Item = (usize, TierBatchWitness)> {
 }
 
 fn prove_err(tier: usize, witness: &TierBatchWitness) -> String {
-    let err = fixture().circuits.batch(tier).prove(witness).expect_err("a lie was proven");
+    let err = fixture().circuits.batch(tier).unwrap().prove(witness).expect_err("a lie was proven");
     format!("{err:#}")
 }
 
 fn prove_claiming_err(tier: usize, witness: &TierBatchWitness, claims: &AssetClaims) -> String {
-    let err = fixture().circuits.batch(tier).prove_claiming(witness, claims).expect_err("a lie was proven");
+    let err = fixture().circuits.batch(tier).unwrap().prove_claiming(witness, claims).expect_err("a lie was proven");
     format!("{err:#}")
 }
 
@@ -104,9 +110,8 @@ fn the_tiered_tree_matches_the_native_tree_and_totals() {
     let tiers = tiers();
     let roots: Vec<Hash> =
         fx.batches.iter().enumerate().map(|(index, (leaves, _, _))| batch_root(tiers.tier(index), leaves)).collect();
-    let empty = batch_root(tiers.tier(0), &[]);
     let top = NodeInputs::of(&fx.top, ASSETS);
-    assert_eq!(top.root_hash(), tiered_root(&roots, empty, ARITY, fx.circuits.levels()));
+    assert_eq!(top.root_hash(), tiered_root(&roots, &shape()));
     assert_eq!(top.count(), 8);
     let mut equity = [0u64; ASSETS];
     let mut debt = [0u64; ASSETS];
@@ -115,7 +120,7 @@ fn the_tiered_tree_matches_the_native_tree_and_totals() {
         debt[usize::from(slot.asset)] += slot.debt();
     }
     assert_eq!(top.totals(), (equity.to_vec(), debt.to_vec()));
-    fx.circuits.top().verify(fx.top.clone()).unwrap();
+    fx.circuits.top().unwrap().verify(fx.top.clone()).unwrap();
 }
 
 #[test]
@@ -162,7 +167,7 @@ fn a_user_with_more_usd_debt_than_equity_cannot_be_proven_in_any_tier() {
         assert!(prove_err(tier, &witness).contains(WITNESS_FAILURE), "tier {tier}");
         // At exactly zero net value the user is accepted.
         witness.accounts[0].slots[0].magnitude = F::from_canonical_u64(second);
-        fixture().circuits.batch(tier).prove(&witness).unwrap();
+        fixture().circuits.batch(tier).unwrap().prove(&witness).unwrap();
     }
 }
 
@@ -240,10 +245,11 @@ fn a_batch_total_off_by_one_does_not_verify_nor_aggregate_in_any_tier() {
     for (tier, (_, _, proof)) in fx.batches.iter().enumerate() {
         let mut forged = proof.clone();
         forged.public_inputs[equity_total_0] += F::ONE;
-        assert!(fx.circuits.batch(tier).data().verify(forged.clone()).is_err(), "tier {tier}");
+        assert!(fx.circuits.batch(tier).unwrap().data().verify(forged.clone()).is_err(), "tier {tier}");
         let other = &fx.batches[(tier + 1) % fx.batches.len()].2;
         let children = [(tier, &forged), ((tier + 1) % fx.batches.len(), other)];
-        let err = fx.circuits.aggregation(0).prove_indexed(&children).expect_err("a forged child was aggregated");
+        let err =
+            fx.circuits.aggregation(0).unwrap().prove_indexed(&children).expect_err("a forged child was aggregated");
         assert!(format!("{err:#}").contains(COPY_CONFLICT), "tier {tier}: {err:#}");
     }
 }
@@ -252,9 +258,10 @@ fn a_batch_total_off_by_one_does_not_verify_nor_aggregate_in_any_tier() {
 fn a_batch_proof_passed_off_as_another_tiers_is_refused() {
     let fx = fixture();
     let (first, second) = (&fx.batches[0].2, &fx.batches[1].2);
-    let err = fx.circuits.aggregation(0).prove_indexed(&[(1, first), (1, second)]).expect_err("wrong tier accepted");
+    let err =
+        fx.circuits.aggregation(0).unwrap().prove_indexed(&[(1, first), (1, second)]).expect_err("wrong tier accepted");
     assert!(format!("{err:#}").contains(COPY_CONFLICT), "{err:#}");
-    fx.circuits.aggregation(0).prove_indexed(&[(0, first), (1, second)]).unwrap();
+    fx.circuits.aggregation(0).unwrap().prove_indexed(&[(0, first), (1, second)]).unwrap();
 }
 
 #[test]
@@ -273,7 +280,7 @@ fn a_user_split_across_tiers_is_caught() {
     assert!(prove_err(0, &witness).contains(WITNESS_FAILURE));
     // ... and the part that can is not the user's leaf: their check fails.
     let witness = TierBatchWitness::new(tiers.tier(1), &PRICES, std::slice::from_ref(&equity_leaf)).unwrap();
-    fx.circuits.batch(1).prove(&witness).unwrap();
+    fx.circuits.batch(1).unwrap().prove(&witness).unwrap();
     assert!(!equity_leaf.holds_exactly(&holdings));
     assert_ne!(equity_leaf.hash(), whole.hash());
     // A user with only equity split in two: both halves prove, neither is theirs.
@@ -281,7 +288,7 @@ fn a_user_split_across_tiers_is_caught() {
     for (part, tier) in [(&holdings[..1], 0), (&holdings[1..], 2)] {
         let leaf = SparseLeaf::new(whole.id_hash, part, tiers.tier(tier).slots, ASSETS).unwrap();
         let witness = TierBatchWitness::new(tiers.tier(tier), &PRICES, std::slice::from_ref(&leaf)).unwrap();
-        fx.circuits.batch(tier).prove(&witness).unwrap();
+        fx.circuits.batch(tier).unwrap().prove(&witness).unwrap();
         assert!(!leaf.holds_exactly(&holdings), "tier {tier}");
     }
 }

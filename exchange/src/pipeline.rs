@@ -83,7 +83,8 @@ impl Progress for Silent {
 /// Wall time of each phase.
 #[derive(Clone, Debug, Default)]
 pub struct PhaseTimes {
-    /// Building the circuits.
+    /// Building the circuits; on the tiered circuits, until the first batch
+    /// circuit is built (the others are built beside the proofs).
     pub circuits: Duration,
     /// All batch proofs.
     pub batches: Duration,

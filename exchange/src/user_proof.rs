@@ -188,8 +188,7 @@ impl UserProof {
             in_batch: self.leaf_index % batch_size,
             batch_depth: shape.batch_depth(),
             batch: self.leaf_index / batch_size,
-            arity_depth: shape.arity_depth(),
-            levels: shape.levels(),
+            levels: vec![LevelSpan { children: shape.arity() as u64, depth: shape.arity_depth() }; shape.levels()],
         };
         position.walk(leaf, &self.path, expected.unwrap_or(self.root.0))
     }
@@ -197,7 +196,7 @@ impl UserProof {
 
 /// Where a leaf sits in a tree of batches under aggregation levels, and the
 /// path lengths that follow from it.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct PathPosition {
     /// Position inside the batch.
     pub in_batch: u64,
@@ -205,10 +204,18 @@ pub(crate) struct PathPosition {
     pub batch_depth: usize,
     /// Position of the batch among all batches.
     pub batch: u64,
-    /// Height each aggregation level adds.
-    pub arity_depth: usize,
-    /// Aggregation levels.
-    pub levels: usize,
+    /// The aggregation levels, from the batches up.
+    pub levels: Vec<LevelSpan>,
+}
+
+/// One aggregation level of a path: a node's children, and the height of
+/// the binary tree it hashes them in.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LevelSpan {
+    /// Children per node: a position's child slot is the position modulo it.
+    pub children: u64,
+    /// Height the level adds.
+    pub depth: usize,
 }
 
 impl PathPosition {
@@ -223,16 +230,15 @@ impl PathPosition {
         let mut node = root_from_path(leaf, self.in_batch, &siblings);
         check_node("batch".into(), node, path.batch_root, "id, nonce, balances or batch path")?;
 
-        check_length("level count".into(), self.levels, path.levels.len())?;
-        let arity = 1u64 << self.arity_depth;
+        check_length("level count".into(), self.levels.len(), path.levels.len())?;
         let mut position = self.batch;
-        for (level, part) in path.levels.iter().enumerate() {
+        for (level, (span, part)) in self.levels.iter().zip(&path.levels).enumerate() {
             let name = format!("level {level}");
-            check_length(name.clone(), self.arity_depth, part.siblings.len())?;
+            check_length(name.clone(), span.depth, part.siblings.len())?;
             let siblings: Vec<Hash> = part.siblings.iter().map(|h| h.0).collect();
-            node = root_from_path(node, position % arity, &siblings);
+            node = root_from_path(node, position % span.children, &siblings);
             check_node(name, node, part.node, "path of this level")?;
-            position /= arity;
+            position /= span.children;
         }
         if node != expected {
             return Err(InclusionError::Root { computed: HashHex(node), expected: HashHex(expected) });

@@ -13,13 +13,13 @@ use crate::published::{PublishedOutput, StatementFile, StatementShape};
 
 /// The statement and final circuits over the tree circuits of `shape`.
 fn tiered_wrap(shape: &TieredShape, mut on_step: impl FnMut(BuildStep)) -> Result<WrapCircuits> {
-    let tree = TieredCircuits::build(shape.tiers(), shape.arity(), shape.levels(), |step| {
+    let tree = TieredCircuits::build(shape, |step| {
         on_step(match step {
             TieredBuildStep::Tier(_) => BuildStep::Batch,
             TieredBuildStep::Aggregation(level) => BuildStep::Aggregation(level),
         })
     })?;
-    Ok(WrapCircuits::over(shape.assets(), tree.top(), on_step))
+    Ok(WrapCircuits::over(shape.assets(), tree.top()?, on_step))
 }
 
 /// What a verified output directory proves.

@@ -16,23 +16,21 @@ use clap::Args;
 use plonky2::util::timing::TimingTree;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
-use zkpor_circuits::circuit_set::WrapCircuits;
 use zkpor_circuits::encoding::Address;
 use zkpor_circuits::sparse::circuits::TieredCircuits;
 use zkpor_circuits::sparse::proof_store::{NoStore, ProofKey, ProofStore};
+use zkpor_circuits::sparse::shape::DEFAULT_MAX_CHILDREN;
 use zkpor_circuits::sparse::tier::TierSet;
 use zkpor_circuits::sparse::tree_prover::{TieredProofDone, prove_tiered_tree};
 use zkpor_exchange::pipeline::{Silent, check_top, wrap_top};
 use zkpor_exchange::proof_dir::ProofDirectory;
 use zkpor_exchange::tiered::committed::{TieredCommitted, default_tiers};
+use zkpor_exchange::tiered::pipeline::prove_beside_builds;
 use zkpor_snapshot::{LoadOptions, Snapshot};
 
 use super::{Measured, gib, measure, snapshot_dir};
 use crate::cli::exchange::SynthProfile;
 use crate::table::print_table;
-
-/// Children per aggregation node.
-const ARITY: usize = 8;
 
 /// `zkpor bench tiers` arguments.
 #[derive(Debug, Args)]
@@ -47,6 +45,9 @@ pub struct TiersArgs {
     /// of the snapshot's default tiers.
     #[arg(long)]
     tiers: Option<String>,
+    /// Most children an aggregation node verifies.
+    #[arg(long, default_value_t = DEFAULT_MAX_CHILDREN)]
+    max_children: usize,
     /// Keep every finished proof in this directory, and reuse the proofs an
     /// earlier, interrupted run of the same snapshot kept there.
     #[arg(long)]
@@ -70,27 +71,23 @@ pub fn run(args: TiersArgs) -> Result<ExitCode> {
         Some(text) => TierSet::parse(text, assets).context("--tiers")?,
         None => default_tiers(&snapshot)?,
     };
-    let committed = TieredCommitted::new(snapshot, tiers.clone(), ARITY, &mut ChaCha20Rng::seed_from_u64(0x7e5))?;
+    let committed =
+        TieredCommitted::new(snapshot, tiers.clone(), args.max_children, &mut ChaCha20Rng::seed_from_u64(0x7e5))?;
     let prepare = prepare_started.elapsed();
     let batches = committed.batches();
-    let levels = committed.shape().levels();
+    let shape = committed.shape().clone();
     let mut users = vec![0usize; tiers.tiers().len()];
     for batch in batches {
         users[batch.tier] += batch.users.len();
     }
     let users_total = committed.statement().account_count as usize;
-    eprintln!("{users_total} users in {} batches; building circuits ...", batches.len());
-
-    let ((circuits, wrap_circuits), build) = measure(|| {
-        let circuits = TieredCircuits::build(&tiers, ARITY, levels, |_| {})?;
-        let wrap = WrapCircuits::over(assets, circuits.top(), |_| {});
-        Ok((circuits, wrap))
-    })?;
+    eprintln!(
+        "{users_total} users in {} batches, shape {shape}; building circuits beside the proofs ...",
+        batches.len()
+    );
 
     let prices = committed.statement().prices.clone();
-    if args.profile {
-        profile(&circuits, &committed)?;
-    }
+    let (mut first_circuit, mut profiled) = (Duration::ZERO, Duration::ZERO);
     let mut batch_times = vec![Duration::ZERO; tiers.tiers().len()];
     let mut batch_counts = vec![0usize; tiers.tiers().len()];
     let mut batches_done: Option<Duration> = None;
@@ -102,43 +99,54 @@ pub fn run(args: TiersArgs) -> Result<ExitCode> {
         Some(dir) => Box::new(ProofDirectory::open(dir)?),
         None => Box::new(NoStore),
     };
-    let (top, tree) = measure(|| {
-        prove_tiered_tree(&circuits, witnesses, &prices, store.as_mut(), |done| {
-            let last_batch = batches.len() - 1;
-            match done {
-                TieredProofDone::Batch { index, of } => {
-                    let tier = batches[index].tier;
-                    batch_times[tier] += last.elapsed();
-                    batch_counts[tier] += 1;
-                    eprintln!(
-                        "batch {}/{of} (tier {}) {:.2} s",
-                        index + 1,
-                        tiers.tier(tier),
-                        last.elapsed().as_secs_f64()
-                    );
-                }
-                TieredProofDone::Reused(key) => {
-                    batches_reused += usize::from(matches!(key, ProofKey::Batch(_)));
-                    let dir = args.proofs.as_deref().map(|d| d.display().to_string()).unwrap_or_default();
-                    eprintln!("{key}: reused from {dir}");
-                }
-                _ => {}
-            }
-            if matches!(done, TieredProofDone::Batch { index, .. } | TieredProofDone::Reused(ProofKey::Batch(index)) if index == last_batch)
-            {
-                batches_done = Some(tree_started.elapsed());
+    let (built, tree) = measure(|| {
+        prove_beside_builds(&shape, |circuits| {
+            circuits.batch(batches.first().map_or(0, |batch| batch.tier))?;
+            first_circuit = tree_started.elapsed();
+            if args.profile {
+                let started = Instant::now();
+                profile(circuits, &committed)?;
+                profiled = started.elapsed();
             }
             last = Instant::now();
+            prove_tiered_tree(circuits, witnesses, &prices, store.as_mut(), |done| {
+                let last_batch = batches.len() - 1;
+                match done {
+                    TieredProofDone::Batch { index, of } => {
+                        let tier = batches[index].tier;
+                        batch_times[tier] += last.elapsed();
+                        batch_counts[tier] += 1;
+                        eprintln!(
+                            "batch {}/{of} (tier {}) {:.2} s",
+                            index + 1,
+                            tiers.tier(tier),
+                            last.elapsed().as_secs_f64()
+                        );
+                    }
+                    TieredProofDone::Reused(key) => {
+                        batches_reused += usize::from(matches!(key, ProofKey::Batch(_)));
+                        let dir = args.proofs.as_deref().map(|d| d.display().to_string()).unwrap_or_default();
+                        eprintln!("{key}: reused from {dir}");
+                    }
+                    _ => {}
+                }
+                if matches!(done, TieredProofDone::Batch { index, .. } | TieredProofDone::Reused(ProofKey::Batch(index)) if index == last_batch)
+                {
+                    batches_done = Some(tree_started.elapsed());
+                }
+                last = Instant::now();
+            })
         })
     })?;
-    let batch_phase = batches_done.context("the last batch was neither proven nor reused")?;
-    let aggregation_phase = tree.time - batch_phase;
+    let top = built.value;
+    let batch_phase = batches_done.context("the last batch was neither proven nor reused")? - first_circuit - profiled;
+    let aggregation_phase = tree.time - first_circuit - profiled - batch_phase;
 
     check_top(&top, committed.statement(), assets)?;
 
     let submitter = Address([0x5a; 20]);
     let (final_proof, wrap) = measure(|| {
-        let (proof, _, _) = wrap_top(&wrap_circuits, &top, committed.statement(), 1, submitter, &Silent)?;
+        let (proof, _, _) = wrap_top(&built.wrap, &top, committed.statement(), 1, submitter, &Silent)?;
         Ok(proof)
     })?;
     let end_to_end = started.elapsed();
@@ -172,7 +180,7 @@ pub fn run(args: TiersArgs) -> Result<ExitCode> {
             format!("{} ({batches_reused} reused)", batches.len())
         },
         format!("{:.1} s", prepare.as_secs_f64()),
-        format!("{:.1} s", build.time.as_secs_f64()),
+        format!("{:.1} s ({:.1} s beside)", first_circuit.as_secs_f64(), built.build_time.as_secs_f64()),
         if batches_reused == 0 {
             format!(
                 "{:.1} s ({:.2} ms/user)",
@@ -185,7 +193,7 @@ pub fn run(args: TiersArgs) -> Result<ExitCode> {
         format!("{:.1} s", aggregation_phase.as_secs_f64()),
         format!("{:.1} s", wrap.time.as_secs_f64()),
         format!("{:.1} s", end_to_end.as_secs_f64()),
-        [&build, &tree, &wrap].map(|m: &Measured| gib(m.peak)).join(" / "),
+        [&tree, &wrap].map(|m: &Measured| gib(m.peak)).join(" / "),
         final_proof.to_bytes().len().to_string(),
     ]];
     print_table(
@@ -194,12 +202,12 @@ pub fn run(args: TiersArgs) -> Result<ExitCode> {
             "assets",
             "batches",
             "snapshot",
-            "circuits",
+            "circuits (first / all)",
             "batch proofs",
             "aggregation",
             "final wrap",
             "end to end",
-            "peak memory (build/tree/final)",
+            "peak memory (circuits and tree / final)",
             "final proof bytes",
         ],
         &rows,
@@ -213,11 +221,11 @@ fn profile(circuits: &TieredCircuits, committed: &TieredCommitted) -> Result<()>
     let (index, _) = committed.batches().iter().enumerate().max_by_key(|(_, b)| b.users.len()).context("no batches")?;
     let (tier, witness) = committed.batch_witness(index)?;
     let mut timing = TimingTree::new(&format!("one batch of tier {}", committed.batch_tier(index)), log::Level::Info);
-    let batch = circuits.batch(tier).prove_timed(&witness, &mut timing)?;
+    let batch = circuits.batch(tier)?.prove_timed(&witness, &mut timing)?;
     timing.print();
-    let children = vec![(tier, &batch); circuits.arity()];
+    let children = vec![(tier, &batch); circuits.shape().children(0)];
     let mut timing = TimingTree::new("one aggregation node", log::Level::Info);
-    circuits.aggregation(0).prove_timed(&children, &mut timing)?;
+    circuits.aggregation(0)?.prove_timed(&children, &mut timing)?;
     timing.print();
     Ok(())
 }

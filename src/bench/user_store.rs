@@ -13,7 +13,7 @@ use anyhow::{Context, Result, ensure};
 use clap::Args;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
-use zkpor_circuits::sparse::shape::DEFAULT_ARITY;
+use zkpor_circuits::sparse::shape::DEFAULT_MAX_CHILDREN;
 use zkpor_circuits::sparse::tier::MAX_SPARSE_ASSETS;
 use zkpor_exchange::published::PublishedTree;
 use zkpor_exchange::tiered::committed::{TieredCommitted, default_tiers};
@@ -48,7 +48,7 @@ pub fn run(args: UserStoreArgs) -> Result<ExitCode> {
     let tiers = default_tiers(&snapshot)?;
     eprintln!("committing {} users to the tiered tree ...", snapshot.accounts().len());
     let (committed, commit) =
-        measure(|| TieredCommitted::new(snapshot, tiers, DEFAULT_ARITY, &mut ChaCha20Rng::seed_from_u64(1)))?;
+        measure(|| TieredCommitted::new(snapshot, tiers, DEFAULT_MAX_CHILDREN, &mut ChaCha20Rng::seed_from_u64(1)))?;
     let ids: Vec<String> = committed.users().map(|(id, _, _)| id.to_string()).collect();
     ensure!(!ids.is_empty(), "the snapshot has no users");
     let root = committed.statement().root;

@@ -1,10 +1,11 @@
 //! The tiered account tree, computed natively: each batch is a binary tree
 //! over its tier's leaves, and each aggregation node a binary tree over its
-//! `K` children's roots, exactly as the circuits hash them. A user's path is
-//! their batch path (of height `log2 B` of their tier) followed by the
-//! aggregation paths above.
+//! children's roots (padded to a power of two with empty roots), exactly as
+//! the circuits hash them. A user's path is their batch path (of height
+//! `log2 B` of their tier) followed by the aggregation paths above.
 
 use super::leaf::SparseLeaf;
+use super::shape::TieredShape;
 use super::tier::Tier;
 use crate::Hash;
 use crate::merkle::node_hash;
@@ -27,18 +28,24 @@ pub fn batch_root(tier: Tier, leaves: &[SparseLeaf]) -> Hash {
     binary_root(hashes)
 }
 
-/// Root of the whole tree over `batch_roots` in order, `levels` levels of
-/// `arity` children; missing subtrees are empty, built from the root of an
-/// empty batch of the first tier.
-pub fn tiered_root(batch_roots: &[Hash], empty_batch_root: Hash, arity: usize, levels: usize) -> Hash {
+/// Root of a node over its children's `roots`, the hash slots past them up
+/// to a power of two holding `empty`.
+pub fn node_root(mut roots: Vec<Hash>, empty: Hash) -> Hash {
+    roots.resize(roots.len().next_power_of_two(), empty);
+    binary_root(roots)
+}
+
+/// Root of the whole tree of `shape` over `batch_roots` in order; nodes
+/// short of children, and the slots past a node's children, hold empty
+/// subtrees built from the root of an empty batch of the first tier.
+pub fn tiered_root(batch_roots: &[Hash], shape: &TieredShape) -> Hash {
     let mut nodes = batch_roots.to_vec();
-    let mut empty = empty_batch_root;
-    for _ in 0..levels {
-        let count = nodes.len().div_ceil(arity).max(1);
-        nodes.resize(count * arity, empty);
-        nodes = nodes.chunks(arity).map(|children| binary_root(children.to_vec())).collect();
-        empty = binary_root(vec![empty; arity]);
+    for level in 0..shape.levels() {
+        let (children, empty) = (shape.children(level), shape.empty_root(level));
+        let count = nodes.len().div_ceil(children).max(1);
+        nodes.resize(count * children, empty);
+        nodes = nodes.chunks(children).map(|roots| node_root(roots.to_vec(), empty)).collect();
     }
-    assert_eq!(nodes.len(), 1, "{} batches do not fit {levels} levels of {arity}", batch_roots.len());
+    assert_eq!(nodes.len(), 1, "{} batches do not fit shape {shape}", batch_roots.len());
     nodes[0]
 }

@@ -44,9 +44,11 @@ pub struct TieredCommitted {
 
 impl TieredCommitted {
     /// Draws a nonce per account (in file order), puts each user in the
-    /// smallest tier of `tiers` that holds them, and builds the tree with
-    /// `arity` children per aggregation node.
-    pub fn new<R: Rng + ?Sized>(snapshot: Snapshot, tiers: TierSet, arity: usize, rng: &mut R) -> Result<Self> {
+    /// smallest tier of `tiers` that holds them, lifts users into the free
+    /// places of higher tiers' batches where that saves a batch
+    /// ([`lift_into_free_places`]), and builds the tree with at most
+    /// `max_children` children per aggregation node.
+    pub fn new<R: Rng + ?Sized>(snapshot: Snapshot, tiers: TierSet, max_children: usize, rng: &mut R) -> Result<Self> {
         let assets = snapshot.assets().len();
         ensure!(tiers.assets() == assets, "the tier set is for {} assets, the snapshot lists {assets}", tiers.assets());
         let mut by_tier: Vec<Vec<(usize, Nonce, SparseLeaf)>> = vec![Vec::new(); tiers.tiers().len()];
@@ -57,6 +59,16 @@ impl TieredCommitted {
             let leaf = SparseLeaf::new(id_hash, &holdings, tiers.tier(tier).slots, assets)
                 .with_context(|| format!("account '{}' ({})", account.id, account.origin))?;
             by_tier[tier].push((index, nonce, leaf));
+        }
+        let sizes: Vec<usize> = tiers.tiers().iter().map(|tier| tier.batch_size).collect();
+        lift_into_free_places(&mut by_tier, &sizes);
+        for (tier, users) in by_tier.iter_mut().enumerate() {
+            let slots = tiers.tier(tier).slots;
+            for (index, _, leaf) in users.iter_mut().filter(|(_, _, leaf)| leaf.slots.len() != slots) {
+                let account = &snapshot.accounts()[*index];
+                *leaf = SparseLeaf::new(leaf.id_hash, &holdings(account), slots, assets)
+                    .with_context(|| format!("account '{}' ({}) lifted to tier {tier}", account.id, account.origin))?;
+            }
         }
 
         let mut batches = Vec::new();
@@ -73,7 +85,7 @@ impl TieredCommitted {
                 leaves.push(leaf);
             }
         }
-        let shape = TieredShape::fit(tiers, arity, batches.len())?;
+        let shape = TieredShape::fit(tiers, max_children, batches.len())?;
         let batch_trees: Vec<AccountTree> = batches
             .iter()
             .map(|batch| {
@@ -82,8 +94,7 @@ impl TieredCommitted {
                 AccountTree::padded_with(hashes, shape.padding_leaf(tier), shape.batch_depth(tier))
             })
             .collect();
-        let roots = batch_trees.iter().map(AccountTree::root).collect();
-        let upper = AccountTree::padded_with(roots, shape.empty_batch_root(), shape.upper_depth());
+        let upper = upper_tree(&shape, batch_trees.iter().map(AccountTree::root));
         let statement = Statement {
             root: upper.root(),
             account_count: leaves.len() as u64,
@@ -120,7 +131,8 @@ impl TieredCommitted {
         &self.batch_trees[index]
     }
 
-    /// The tree above the batch roots: its leaves are the batch roots.
+    /// The tree above the batch roots: its leaves are the batch roots, each
+    /// at its [`TieredShape::batch_slot`], and empty batch roots.
     pub fn upper_tree(&self) -> &AccountTree {
         &self.upper
     }
@@ -152,6 +164,47 @@ pub fn default_tiers(snapshot: &Snapshot) -> Result<TierSet> {
     Ok(tiers.trimmed_for(snapshot.accounts().iter().map(|account| account.balances.nonzero().len())))
 }
 
+/// Lifts users into the free places of the last batches of higher tiers
+/// where that saves batches of their own tier: for each tier from the
+/// lowest, if the free places above hold the users of its last, partly
+/// filled batch (and any whole batches more), its last users move there,
+/// filling the lowest tiers first (their places are of no use to the tiers
+/// above them). A user in a higher tier than they need only has more
+/// padding slots; no batch is added anywhere. `by_tier` holds each tier's
+/// users in order, `sizes` each tier's batch size.
+pub fn lift_into_free_places<T>(by_tier: &mut [Vec<T>], sizes: &[usize]) {
+    let free = |users: usize, size: usize| users.div_ceil(size) * size - users;
+    for tier in 0..by_tier.len() {
+        let (size, count) = (sizes[tier], by_tier[tier].len());
+        let rest = count % size;
+        let above: usize = (tier + 1..by_tier.len()).map(|up| free(by_tier[up].len(), sizes[up])).sum();
+        if rest == 0 || above < rest {
+            continue;
+        }
+        let moving = rest + (above - rest).min(count - rest) / size * size;
+        let mut movers = by_tier[tier].split_off(count - moving);
+        for up in tier + 1..by_tier.len() {
+            let take = free(by_tier[up].len(), sizes[up]).min(movers.len());
+            by_tier[up].extend(movers.drain(..take));
+        }
+    }
+}
+
+/// The binary tree above the batch roots of `shape`, each root at its
+/// batch's slot.
+fn upper_tree(shape: &TieredShape, roots: impl ExactSizeIterator<Item = zkpor_circuits::Hash>) -> AccountTree {
+    let empty = shape.empty_batch_root();
+    let mut leaves = Vec::new();
+    for (batch, root) in roots.enumerate() {
+        let slot = usize::try_from(shape.batch_slot(batch as u64)).expect("a slot of a tree held in memory");
+        if leaves.len() <= slot {
+            leaves.resize(slot + 1, empty);
+        }
+        leaves[slot] = root;
+    }
+    AccountTree::padded_with(leaves, empty, shape.upper_depth())
+}
+
 /// An account's non-zero balances as slots.
 fn holdings(account: &Account) -> Vec<Slot> {
     account.balances.nonzero().map(|(asset, balance)| Slot { asset: asset as u16, balance }).collect()
@@ -168,6 +221,25 @@ mod tests {
     use crate::tiered::test_support::snapshot_of;
 
     #[test]
+    fn users_are_lifted_into_free_places_above_only_where_a_batch_is_saved() {
+        let counts = |by_tier: &[Vec<u32>]| by_tier.iter().map(Vec::len).collect::<Vec<_>>();
+        // Tier 0 ends in a batch of 3 (of 4); tiers 1 and 2 have 1 and 2
+        // free places: its last three users move up, lowest tier first.
+        let mut by_tier = vec![(0..7).collect::<Vec<u32>>(), vec![10, 11, 12], vec![20, 21, 22, 23, 24, 25]];
+        lift_into_free_places(&mut by_tier, &[4, 4, 4]);
+        assert_eq!(by_tier, vec![vec![0, 1, 2, 3], vec![10, 11, 12, 4], vec![20, 21, 22, 23, 24, 25, 5, 6]]);
+        // Two free places above cannot take a last batch of three: nobody moves.
+        let mut by_tier = vec![(0..7).collect::<Vec<u32>>(), vec![10, 11]];
+        lift_into_free_places(&mut by_tier, &[4, 4]);
+        assert_eq!(counts(&by_tier), vec![7, 2]);
+        // Room for the last batch and a whole one more: both move, and the
+        // tier is left empty.
+        let mut by_tier = vec![vec![0, 1, 2], vec![10]];
+        lift_into_free_places(&mut by_tier, &[2, 8]);
+        assert_eq!(by_tier, vec![vec![], vec![10, 0, 1, 2]]);
+    }
+
+    #[test]
     fn a_small_snapshot_gets_the_fitted_tiers_without_those_that_do_not_pay() {
         let balances: Vec<Vec<i64>> = vec![vec![5, 0, 0, 0], vec![1, 2, 3, 0], vec![0, 0, 0, 7]];
         let snapshot = snapshot_of(&balances);
@@ -177,28 +249,80 @@ mod tests {
         assert_eq!(default_tiers(&snapshot).unwrap().to_string(), "14:s4-b1024");
     }
 
+    /// Each batch's root, computed from its tier and users.
+    fn batch_roots(committed: &TieredCommitted) -> Vec<zkpor_circuits::Hash> {
+        let leaves: Vec<SparseLeaf> = committed.users().map(|(_, _, leaf)| leaf.clone()).collect();
+        let tiers = committed.shape().tiers();
+        committed
+            .batches()
+            .iter()
+            .map(|batch| batch_root(tiers.tier(batch.tier), &leaves[batch.users.clone()]))
+            .collect()
+    }
+
     #[test]
     fn users_go_to_the_smallest_tier_and_the_root_is_the_circuits_tree() {
         let tier = |slots, batch_size| Tier { slots, batch_size };
         let tiers = TierSet::new(4, 11, vec![tier(1, 2), tier(2, 4), tier(4, 2)]).unwrap();
-        let balances: Vec<Vec<i64>> =
-            vec![vec![5, 0, 0, 0], vec![1, 2, 0, 0], vec![0, 0, 0, 7], vec![1, 1, 1, 1], vec![0, 3, 0, 0]];
-        let snapshot = snapshot_of(&balances);
-        let committed = TieredCommitted::new(snapshot, tiers.clone(), 2, &mut ChaCha20Rng::seed_from_u64(3)).unwrap();
+        // Tier 0: five users (three batches, the last with a free place);
+        // tiers 1 and 2 full, so nobody can be lifted.
+        let balances: Vec<Vec<i64>> = vec![
+            vec![5, 0, 0, 0],
+            vec![1, 2, 0, 0],
+            vec![0, 0, 0, 7],
+            vec![1, 1, 1, 1],
+            vec![0, 3, 0, 0],
+            vec![0, 1, 1, 0],
+            vec![2, 0, 3, 4],
+            vec![1, 0, 0, 1],
+            vec![0, 0, 0, 1],
+            vec![0, 0, 2, 2],
+            vec![9, 0, 0, 0],
+        ];
+        let committed =
+            TieredCommitted::new(snapshot_of(&balances), tiers.clone(), 2, &mut ChaCha20Rng::seed_from_u64(3)).unwrap();
         let placed: Vec<(usize, Range<usize>)> =
             committed.batches().iter().map(|b| (b.tier, b.users.clone())).collect();
-        assert_eq!(placed, vec![(0, 0..2), (0, 2..3), (1, 3..4), (2, 4..5)]);
+        assert_eq!(placed, vec![(0, 0..2), (0, 2..4), (0, 4..5), (1, 5..9), (2, 9..11)]);
         let ids: Vec<&str> = committed.users().map(|(id, _, _)| id).collect();
-        assert_eq!(ids, vec!["user0", "user2", "user4", "user1", "user3"]);
+        assert_eq!(
+            ids,
+            ["user0", "user2", "user4", "user8", "user10", "user1", "user5", "user7", "user9", "user3", "user6"]
+        );
 
-        let leaves: Vec<SparseLeaf> = committed.users().map(|(_, _, leaf)| leaf.clone()).collect();
-        let roots: Vec<_> = committed
-            .batches()
-            .iter()
-            .map(|batch| batch_root(tiers.tier(batch.tier), &leaves[batch.users.clone()]))
-            .collect();
-        let expected = tiered_root(&roots, batch_root(tiers.tier(0), &[]), 2, committed.shape().levels());
+        let roots = batch_roots(&committed);
+        assert_eq!(committed.shape().to_string(), format!("tiers {tiers} over 4 assets, children 2-2-2"));
+        let expected = tiered_root(&roots, committed.shape());
         assert_eq!(committed.statement().root, expected);
-        assert_eq!(committed.statement().account_count, 5);
+        assert_eq!(committed.statement().account_count, 11);
+
+        // Nodes of three children: the fourth batch starts the second node,
+        // which takes an empty batch, and each node hashes a fourth, empty
+        // slot.
+        let wider =
+            TieredCommitted::new(snapshot_of(&balances), tiers.clone(), 3, &mut ChaCha20Rng::seed_from_u64(3)).unwrap();
+        assert_eq!(wider.shape().to_string(), format!("tiers {tiers} over 4 assets, children 3-2"));
+        assert_eq!(wider.statement().root, tiered_root(&roots, wider.shape()));
+        assert_ne!(wider.statement().root, expected);
+    }
+
+    #[test]
+    fn users_lifted_to_a_higher_tier_get_its_slots() {
+        let tier = |slots, batch_size| Tier { slots, batch_size };
+        let tiers = TierSet::new(4, 11, vec![tier(1, 2), tier(2, 4), tier(4, 2)]).unwrap();
+        // Three users of one asset (two batches of tier 0) fit the three
+        // free places of tier 1's batch: tier 0 is left without a batch.
+        let balances: Vec<Vec<i64>> =
+            vec![vec![5, 0, 0, 0], vec![1, 2, 0, 0], vec![0, 0, 0, 7], vec![1, 1, 1, 1], vec![0, 3, 0, 0]];
+        let committed =
+            TieredCommitted::new(snapshot_of(&balances), tiers.clone(), 2, &mut ChaCha20Rng::seed_from_u64(3)).unwrap();
+        let placed: Vec<(usize, Range<usize>)> =
+            committed.batches().iter().map(|b| (b.tier, b.users.clone())).collect();
+        assert_eq!(placed, vec![(1, 0..4), (2, 4..5)]);
+        let users: Vec<(&str, usize)> = committed.users().map(|(id, _, leaf)| (id, leaf.slots.len())).collect();
+        assert_eq!(users, [("user1", 2), ("user0", 2), ("user2", 2), ("user4", 2), ("user3", 4)]);
+        let roots = batch_roots(&committed);
+        assert_eq!(committed.statement().root, tiered_root(&roots, committed.shape()));
+        assert_eq!(committed.statement().equity[0], 7);
     }
 }

@@ -13,7 +13,7 @@ use zkpor_circuits::sparse::leaf::{signed_field, sparse_leaf_hash};
 use zkpor_circuits::sparse::shape::TieredShape;
 use zkpor_circuits::{F, Hash};
 
-use crate::user_proof::{InclusionError, InclusionPath, PathPosition, amount_units};
+use crate::user_proof::{InclusionError, InclusionPath, LevelSpan, PathPosition, amount_units};
 
 /// A tiered tree user's inclusion proof (`zkpor exchange user-proof`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,8 +121,12 @@ impl TieredUserProof {
             in_batch: self.position,
             batch_depth: self.shape.batch_depth(tier),
             batch: self.batch,
-            arity_depth: self.shape.arity_depth(),
-            levels: self.shape.levels(),
+            levels: (0..self.shape.levels())
+                .map(|level| LevelSpan {
+                    children: self.shape.children(level) as u64,
+                    depth: self.shape.level_depth(level),
+                })
+                .collect(),
         };
         position.walk(leaf, &self.path, expected.unwrap_or(self.root.0))
     }

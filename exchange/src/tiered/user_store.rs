@@ -142,15 +142,17 @@ impl TieredUserStore {
         let batch_depth = self.shape.batch_depth(tier);
         let siblings = (0..batch_depth).map(|height| batch_tree.sibling(height, position)).collect::<Result<_>>()?;
         let batch_root = batch_tree.node(batch_depth, 0)?;
-        let arity_depth = self.shape.arity_depth();
+        let slot = self.shape.batch_slot(batch);
+        let mut low = 0;
         let levels = (0..self.shape.levels())
             .map(|level| {
-                let low = level * arity_depth;
-                let top = low + arity_depth;
-                Ok(LevelPath {
-                    siblings: (low..top).map(|height| self.upper.sibling(height, batch)).collect::<Result<_>>()?,
-                    node: self.upper.node(top, batch >> top)?,
-                })
+                let top = low + self.shape.level_depth(level);
+                let part = LevelPath {
+                    siblings: (low..top).map(|height| self.upper.sibling(height, slot)).collect::<Result<_>>()?,
+                    node: self.upper.node(top, slot >> top)?,
+                };
+                low = top;
+                Ok(part)
             })
             .collect::<Result<_>>()?;
         let assets = &self.statement.assets;
@@ -258,6 +260,10 @@ mod tests {
     use crate::user_proof::InclusionError;
 
     fn committed() -> TieredCommitted {
+        committed_with(2)
+    }
+
+    fn committed_with(max_children: usize) -> TieredCommitted {
         let tier = |slots, batch_size| Tier { slots, batch_size };
         let tiers = TierSet::new(4, 11, vec![tier(1, 2), tier(2, 4), tier(4, 2)]).unwrap();
         let balances = vec![
@@ -269,7 +275,7 @@ mod tests {
             vec![0, 0, 9, 0],
             vec![2, 0, 0, 0],
         ];
-        TieredCommitted::new(snapshot_of(&balances), tiers, 2, &mut ChaCha20Rng::seed_from_u64(9)).unwrap()
+        TieredCommitted::new(snapshot_of(&balances), tiers, max_children, &mut ChaCha20Rng::seed_from_u64(9)).unwrap()
     }
 
     async fn store(committed: &TieredCommitted) -> (tempfile::TempDir, TieredUserStore) {
@@ -281,8 +287,17 @@ mod tests {
 
     #[tokio::test]
     async fn every_users_proof_leads_to_the_committed_root() {
-        let committed = committed();
-        let (_dir, store) = store(&committed).await;
+        // Nodes of two children, and one node of three whose fourth hash
+        // slot is an empty batch without a proof.
+        for (max_children, children) in [(2, "2-2"), (3, "3")] {
+            let committed = committed_with(max_children);
+            assert!(committed.shape().to_string().ends_with(&format!("children {children}")), "{}", committed.shape());
+            every_users_proof_leads_to_the_root_of(&committed).await;
+        }
+    }
+
+    async fn every_users_proof_leads_to_the_root_of(committed: &TieredCommitted) {
+        let (_dir, store) = store(committed).await;
         let root = committed.statement().root;
         for (id, _, leaf) in committed.users() {
             let proof = store.user_proof(id).await.unwrap();
