@@ -6,6 +6,7 @@ use std::ops::Range;
 
 use anyhow::{Context, Result, ensure};
 use rand::Rng;
+use zkpor_circuits::Hash;
 use zkpor_circuits::account::{Nonce, draw_nonce};
 use zkpor_circuits::merkle::AccountTree;
 use zkpor_circuits::sparse::batch::TierBatchWitness;
@@ -51,36 +52,31 @@ impl TieredCommitted {
     pub fn new<R: Rng + ?Sized>(snapshot: Snapshot, tiers: TierSet, max_children: usize, rng: &mut R) -> Result<Self> {
         let assets = snapshot.assets().len();
         ensure!(tiers.assets() == assets, "the tier set is for {} assets, the snapshot lists {assets}", tiers.assets());
-        let mut by_tier: Vec<Vec<(usize, Nonce, SparseLeaf)>> = vec![Vec::new(); tiers.tiers().len()];
+        // Each user's account index, nonce, id hash and holdings, by tier;
+        // the leaves are made once every user's tier is settled.
+        let mut by_tier: Vec<Vec<(usize, Nonce, Hash, Vec<Slot>)>> = vec![Vec::new(); tiers.tiers().len()];
         for (index, account) in snapshot.accounts().iter().enumerate() {
             let (nonce, id_hash) = draw_nonce(&account.id, rng);
             let holdings = holdings(account);
             let tier = tiers.tier_for(holdings.len()).expect("the last tier has a slot per asset");
-            let leaf = SparseLeaf::new(id_hash, &holdings, tiers.tier(tier).slots, assets)
-                .with_context(|| format!("account '{}' ({})", account.id, account.origin))?;
-            by_tier[tier].push((index, nonce, leaf));
+            by_tier[tier].push((index, nonce, id_hash, holdings));
         }
         let sizes: Vec<usize> = tiers.tiers().iter().map(|tier| tier.batch_size).collect();
         lift_into_free_places(&mut by_tier, &sizes);
-        for (tier, users) in by_tier.iter_mut().enumerate() {
-            let slots = tiers.tier(tier).slots;
-            for (index, _, leaf) in users.iter_mut().filter(|(_, _, leaf)| leaf.slots.len() != slots) {
-                let account = &snapshot.accounts()[*index];
-                *leaf = SparseLeaf::new(leaf.id_hash, &holdings(account), slots, assets)
-                    .with_context(|| format!("account '{}' ({}) lifted to tier {tier}", account.id, account.origin))?;
-            }
-        }
 
         let mut batches = Vec::new();
         let (mut ids, mut nonces, mut leaves) = (Vec::new(), Vec::new(), Vec::new());
         for (tier, users) in by_tier.into_iter().enumerate() {
-            let size = tiers.tier(tier).batch_size;
+            let Tier { slots, batch_size: size } = tiers.tier(tier);
             for start in (0..users.len()).step_by(size) {
                 let begin = leaves.len() + start;
                 batches.push(TierBatch { tier, users: begin..begin + size.min(users.len() - start) });
             }
-            for (account, nonce, leaf) in users {
-                ids.push(snapshot.accounts()[account].id.clone());
+            for (index, nonce, id_hash, holdings) in users {
+                let account = &snapshot.accounts()[index];
+                let leaf = SparseLeaf::new(id_hash, &holdings, slots, assets)
+                    .with_context(|| format!("account '{}' ({})", account.id, account.origin))?;
+                ids.push(account.id.clone());
                 nonces.push(nonce);
                 leaves.push(leaf);
             }
@@ -192,7 +188,7 @@ pub fn lift_into_free_places<T>(by_tier: &mut [Vec<T>], sizes: &[usize]) {
 
 /// The binary tree above the batch roots of `shape`, each root at its
 /// batch's slot.
-fn upper_tree(shape: &TieredShape, roots: impl ExactSizeIterator<Item = zkpor_circuits::Hash>) -> AccountTree {
+fn upper_tree(shape: &TieredShape, roots: impl ExactSizeIterator<Item = Hash>) -> AccountTree {
     let empty = shape.empty_batch_root();
     let mut leaves = Vec::new();
     for (batch, root) in roots.enumerate() {
@@ -214,7 +210,6 @@ fn holdings(account: &Account) -> Vec<Slot> {
 mod tests {
     use rand::SeedableRng;
     use rand_chacha::ChaCha20Rng;
-    use zkpor_circuits::sparse::tier::Tier;
     use zkpor_circuits::sparse::tree::{batch_root, tiered_root};
 
     use super::*;
@@ -250,7 +245,7 @@ mod tests {
     }
 
     /// Each batch's root, computed from its tier and users.
-    fn batch_roots(committed: &TieredCommitted) -> Vec<zkpor_circuits::Hash> {
+    fn batch_roots(committed: &TieredCommitted) -> Vec<Hash> {
         let leaves: Vec<SparseLeaf> = committed.users().map(|(_, _, leaf)| leaf.clone()).collect();
         let tiers = committed.shape().tiers();
         committed
