@@ -56,6 +56,27 @@ fn check_prints_accounts_assets_and_exact_totals() {
     );
 }
 
+/// A reader that stops early (`zkpor exchange check DIR | head`) ends the
+/// report quietly, as with other Unix tools, not with a panic.
+#[cfg(unix)]
+#[test]
+fn check_ends_quietly_when_its_reader_goes_away() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("zkpor"))
+        .args(["exchange", "check", SAMPLE])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(output.status.signal(), Some(13), "ended by SIGPIPE: {:?}, {stderr}", output.status);
+}
+
 #[test]
 fn check_reports_every_bad_row_with_file_and_line() {
     let dir = tempfile::tempdir().unwrap();

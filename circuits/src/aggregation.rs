@@ -30,7 +30,7 @@ use plonky2::util::timing::TimingTree;
 use tracing::info_span;
 
 use crate::gadgets::checked_sum::checked_sum;
-use crate::gadgets::merkle::merkle_root;
+use crate::gadgets::merkle::padded_merkle_root;
 use crate::node::{NodeInputs, NodeProof};
 use crate::{C, D, F, Hash, Shape, config};
 
@@ -105,10 +105,8 @@ impl AggregationCircuit {
         };
         let equity = (0..assets).map(|a| total(|i| &i.equity, a)).collect();
         let debt = (0..assets).map(|a| total(|i| &i.debt, a)).collect();
-        let mut roots: Vec<_> = inputs.iter().map(NodeInputs::root_target).collect();
-        let padding = builder.constant_hash(padding);
-        roots.resize(arity.next_power_of_two(), padding);
-        let root = merkle_root(&mut builder, roots);
+        let roots = inputs.iter().map(NodeInputs::root_target).collect();
+        let root = padded_merkle_root(&mut builder, roots, padding);
 
         let node = NodeInputs {
             root: root.elements,

@@ -36,9 +36,11 @@ struct Fixture {
     top: NodeProof,
 }
 
+/// Batches of five and three users: their trees hold padding leaves past
+/// the padding users, up to eight and four.
 fn tiers() -> TierSet {
     let tier = |slots, batch_size| Tier { slots, batch_size };
-    TierSet::new(ASSETS, 11, vec![tier(2, 4), tier(3, 2), tier(4, 2)]).unwrap()
+    TierSet::new(ASSETS, 11, vec![tier(2, 5), tier(3, 3), tier(4, 2)]).unwrap()
 }
 
 /// Three batches (one per tier) under nodes of two, then a top node of

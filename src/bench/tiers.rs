@@ -123,12 +123,17 @@ pub fn run(args: TiersArgs) -> Result<ExitCode> {
                             last.elapsed().as_secs_f64()
                         );
                     }
+                    TieredProofDone::Aggregation { level, index, of } => {
+                        eprintln!("node {}/{of} of level {level} {:.2} s", index + 1, last.elapsed().as_secs_f64());
+                    }
+                    TieredProofDone::Empty { level } => {
+                        eprintln!("empty subtree of level {level} {:.2} s", last.elapsed().as_secs_f64());
+                    }
                     TieredProofDone::Reused(key) => {
                         batches_reused += usize::from(matches!(key, ProofKey::Batch(_)));
                         let dir = args.proofs.as_deref().map(|d| d.display().to_string()).unwrap_or_default();
                         eprintln!("{key}: reused from {dir}");
                     }
-                    _ => {}
                 }
                 if matches!(done, TieredProofDone::Batch { index, .. } | TieredProofDone::Reused(ProofKey::Batch(index)) if index == last_batch)
                 {

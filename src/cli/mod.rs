@@ -120,6 +120,12 @@ impl Cli {
             _ => "warn",
         }
     }
+
+    /// Whether the command runs a service (agent, prover worker, local
+    /// network) rather than printing a report and exiting.
+    pub fn is_service(&self) -> bool {
+        matches!(self.command, Command::Agent(_) | Command::Prover(_) | Command::Dev(_))
+    }
 }
 
 /// Runs the parsed command.

@@ -10,6 +10,8 @@
 //! same [`NodeInputs`] as every tier's, so one aggregation circuit takes
 //! batch proofs of any tier.
 
+use std::collections::HashMap;
+
 use anyhow::{Context, Result, bail, ensure};
 use plonky2::field::types::{Field, PrimeField64};
 use plonky2::gates::noop::NoopGate;
@@ -25,13 +27,14 @@ use tracing::info_span;
 
 use super::leaf::{SparseLeaf, sparse_leaf_hash};
 use super::tier::{Tier, TierSet};
-use super::tree::binary_root;
+use super::tree::node_root;
 use crate::account::to_fields;
 use crate::gadgets::asset_table::{AssetTableArgument, SlotEntry, TableClaims};
-use crate::gadgets::merkle::merkle_root;
+use crate::gadgets::merkle::padded_merkle_root;
 use crate::gadgets::range::LimbRangeChecker;
 use crate::gadgets::solvency::{BALANCE_BITS, NetValue, PriceLimbs};
 use crate::node::{NodeInputs, NodeProof};
+use crate::shape::MAX_BATCH_SIZE;
 use crate::{C, D, F, Hash, config};
 
 /// One slot's witness as raw field values, so that tests can also feed what
@@ -115,7 +118,7 @@ impl TierBatchWitness {
                 sparse_leaf_hash(account.id_hash, &slots)
             })
             .collect();
-        binary_root(leaves)
+        node_root(leaves, SparseLeaf::padding(self.accounts[0].slots.len()).hash())
     }
 }
 
@@ -172,51 +175,18 @@ struct AccountTargets {
     slots: Vec<SlotTargets>,
 }
 
-/// The batch circuit of one tier.
-pub struct TierBatchCircuit {
-    tier: Tier,
-    assets: usize,
-    data: CircuitData<F, C, D>,
+/// A tier's batch circuit laid out: every gate of its users and totals,
+/// before the padding rows and the build.
+struct LaidOutBatch {
+    builder: CircuitBuilder<F, D>,
     prices: Vec<Target>,
     accounts: Vec<AccountTargets>,
     claims: TableClaims,
 }
 
-/// Rows every tier's circuit reserves for what plonky2 adds when building:
-/// the public-input hash and gate, the byte table, and constant gates.
-fn reserved_rows(config: &CircuitConfig, assets: usize) -> usize {
-    let public_input_hash = NodeInputs::<Target>::len(assets).div_ceil(8);
-    let table_rows = 256usize.div_ceil(config.num_routed_wires / 3);
-    public_input_hash + 1 + table_rows + 128
-}
-
-/// Pads a laid-out tier circuit with no-op rows so that every tier places
-/// its lookup table at the same row and builds to `2^degree_bits` rows:
-/// their common data, which aggregation verifies against, is then the same.
-fn pad_to_common_layout(builder: &mut CircuitBuilder<F, D>, degree_bits: usize, assets: usize) -> Result<()> {
-    let lookup_rows = builder.get_lut_lookups(0).len().div_ceil(builder.config.num_routed_wires / 2);
-    let table_row = (1usize << degree_bits) - reserved_rows(&builder.config, assets);
-    let laid_out = builder.num_gates() + lookup_rows;
-    ensure!(laid_out <= table_row, "{laid_out} rows laid out, {table_row} available");
-    tracing::debug!(rows = laid_out, available = table_row, "tier batch circuit laid out");
-    while builder.num_gates() + lookup_rows < table_row {
-        builder.add_gate(NoopGate, vec![]);
-    }
-    Ok(())
-}
-
-/// Bits that hold every asset index and every gap between two of them.
-fn asset_index_bits(assets: usize) -> usize {
-    (assets.next_power_of_two().trailing_zeros() as usize).max(1)
-}
-
-impl TierBatchCircuit {
-    /// Builds the circuit of tier `index` of `tiers`, padded to
-    /// `2^degree_bits` rows.
-    pub fn build(tiers: &TierSet, index: usize) -> Result<Self> {
-        let tier = tiers.tier(index);
-        let assets = tiers.assets();
-        let _span = info_span!("build_tier_batch_circuit", %tier, assets).entered();
+impl LaidOutBatch {
+    /// Lays out the batch circuit of `tier` over `assets` assets.
+    fn new(assets: usize, tier: Tier) -> Self {
         let mut builder = CircuitBuilder::<F, D>::new(config::batch());
         let range = LimbRangeChecker::new(&mut builder);
         let index_bits = asset_index_bits(assets);
@@ -276,7 +246,7 @@ impl TierBatchCircuit {
         }
         let batch_size = builder.constant(F::from_canonical_usize(tier.batch_size));
         let account_count = builder.sub(batch_size, padding_count);
-        let root = merkle_root(&mut builder, leaves);
+        let root = padded_merkle_root(&mut builder, leaves, SparseLeaf::padding(tier.slots).hash());
 
         let claims = TableClaims {
             multiplicity: builder.add_virtual_targets(assets),
@@ -293,6 +263,131 @@ impl TierBatchCircuit {
             debt: claims.debt.clone(),
         };
         builder.register_public_inputs(&inputs.to_vec());
+        LaidOutBatch { builder, prices, accounts, claims }
+    }
+}
+
+/// The batch circuit of one tier.
+pub struct TierBatchCircuit {
+    tier: Tier,
+    assets: usize,
+    data: CircuitData<F, C, D>,
+    prices: Vec<Target>,
+    accounts: Vec<AccountTargets>,
+    claims: TableClaims,
+}
+
+/// Rows every tier's circuit reserves for what plonky2 adds when building:
+/// the public-input hash and gate, the byte table, and the constant gates,
+/// which hold the circuit's constants two to a row. The batch circuit has
+/// about one constant per asset and a few more: over 1,024 assets plonky2
+/// built 16,771 rows where 15,991 were laid out and 265 more reserved for
+/// the hash and table, so 515 rows of constants.
+fn reserved_rows(config: &CircuitConfig, assets: usize) -> usize {
+    let public_input_hash = NodeInputs::<Target>::len(assets).div_ceil(8);
+    let table_rows = 256usize.div_ceil(config.num_routed_wires / 3);
+    let constant_rows = (assets + 64).div_ceil(config.num_constants);
+    public_input_hash + 1 + table_rows + constant_rows
+}
+
+/// The row at which every tier's circuit of `2^degree_bits` rows places its
+/// lookup table: what a laid-out circuit may fill.
+fn table_row(config: &CircuitConfig, degree_bits: usize, assets: usize) -> usize {
+    (1usize << degree_bits).saturating_sub(reserved_rows(config, assets))
+}
+
+/// Rows a laid-out circuit takes: its gates and its lookups.
+fn laid_out_rows(builder: &CircuitBuilder<F, D>) -> usize {
+    builder.num_gates() + builder.get_lut_lookups(0).len().div_ceil(builder.config.num_routed_wires / 2)
+}
+
+/// Pads a laid-out tier circuit with no-op rows so that every tier places
+/// its lookup table at the same row and builds to `2^degree_bits` rows:
+/// their common data, which aggregation verifies against, is then the same.
+fn pad_to_common_layout(builder: &mut CircuitBuilder<F, D>, degree_bits: usize, assets: usize) -> Result<()> {
+    let table_row = table_row(&builder.config, degree_bits, assets);
+    let laid_out = laid_out_rows(builder);
+    ensure!(laid_out <= table_row, "{laid_out} rows laid out, {table_row} available");
+    tracing::debug!(rows = laid_out, available = table_row, "tier batch circuit laid out");
+    for _ in laid_out..table_row {
+        builder.add_gate(NoopGate, vec![]);
+    }
+    Ok(())
+}
+
+/// Rows the batch circuit of `tier` over `assets` assets fills before its
+/// padding. It lays the circuit out without building it, which takes a
+/// small fraction of a build.
+pub fn laid_out_tier_rows(assets: usize, tier: Tier) -> usize {
+    laid_out_rows(&LaidOutBatch::new(assets, tier).builder)
+}
+
+/// Rows a batch circuit over `assets` assets may fill in `2^degree_bits`
+/// rows: a tier fits when [`laid_out_tier_rows`] is at most this.
+pub fn tier_row_budget(assets: usize, degree_bits: usize) -> usize {
+    table_row(&config::batch(), degree_bits, assets)
+}
+
+/// The most users a batch of `slots` slots over `assets` assets holds in
+/// `2^degree_bits` rows (at most [`MAX_BATCH_SIZE`]), give or take three;
+/// `None` where not even two fit.
+///
+/// It lays circuits out without building them. A user costs the same rows
+/// in every batch but for rounding (lookups and arithmetic share rows), so
+/// the rows a user costs are measured on a batch of about an eighth of the
+/// rows, the size is extrapolated from that, and a full layout checks it;
+/// where that misses, the next size is extrapolated from the rows it
+/// filled. The first guess is a user short of the extrapolation, and it
+/// stops once a fitting size leaves less than three users' rows: one or two
+/// full layouts and a small one, about a fifth of building the circuit.
+pub fn largest_batch_size(assets: usize, degree_bits: usize, slots: usize) -> Option<usize> {
+    let budget = tier_row_budget(assets, degree_bits);
+    let mut laid_out = HashMap::new();
+    let mut rows = |batch_size: usize| {
+        *laid_out.entry(batch_size).or_insert_with(|| laid_out_tier_rows(assets, Tier { slots, batch_size }))
+    };
+    let smallest = 2;
+    let base = rows(smallest);
+    if base > budget {
+        return None;
+    }
+    let first_slope = rows(smallest + 1).saturating_sub(base).max(1);
+    let probe = (smallest + (budget - base) / 8 / first_slope).clamp(smallest + 1, MAX_BATCH_SIZE);
+    let per_user = (rows(probe).saturating_sub(base) as f64 / (probe - smallest) as f64).max(1.0);
+    let users_in = |spare: usize| (spare as f64 / per_user) as usize;
+    let (mut fits, mut too_big) = (smallest, MAX_BATCH_SIZE + 1);
+    let mut guess = (smallest + users_in(budget - base)).saturating_sub(1);
+    while too_big - fits > 1 {
+        let size = guess.clamp(fits + 1, too_big - 1);
+        let filled = rows(size);
+        if filled <= budget {
+            fits = size;
+            let room = users_in(budget - filled);
+            if room < 3 {
+                break;
+            }
+            guess = size + room - 1;
+        } else {
+            too_big = size;
+            guess = size.saturating_sub(users_in(filled - budget) + 1);
+        }
+    }
+    Some(fits)
+}
+
+/// Bits that hold every asset index and every gap between two of them.
+fn asset_index_bits(assets: usize) -> usize {
+    (assets.next_power_of_two().trailing_zeros() as usize).max(1)
+}
+
+impl TierBatchCircuit {
+    /// Builds the circuit of tier `index` of `tiers`, padded to
+    /// `2^degree_bits` rows.
+    pub fn build(tiers: &TierSet, index: usize) -> Result<Self> {
+        let tier = tiers.tier(index);
+        let assets = tiers.assets();
+        let _span = info_span!("build_tier_batch_circuit", %tier, assets).entered();
+        let LaidOutBatch { mut builder, prices, accounts, claims } = LaidOutBatch::new(assets, tier);
         let degree_bits = tiers.degree_bits();
         pad_to_common_layout(&mut builder, degree_bits, assets)
             .with_context(|| format!("tier {tier} does not fit 2^{degree_bits} rows: lower its batch size"))?;

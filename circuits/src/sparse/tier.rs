@@ -1,17 +1,23 @@
 //! Tiers: users grouped by how many assets they hold.
 //!
 //! Each tier has a slot count `S` and a batch size `B`; a batch of a tier
-//! proves `B` users of at most `S` non-zero balances. Every tier's batch
+//! proves `B` users of at most `S` non-zero balances. `B` is as many users
+//! as the rows hold, not a power of two: the batch's tree is padded with
+//! padding users' leaves up to one, and subtrees of padding alone cost the
+//! circuit nothing. Every tier's batch
 //! circuit is padded to the same number of rows, so that one aggregation
 //! circuit can verify a batch proof of any tier (see
 //! [`crate::aggregation`]). The last tier has one slot per asset, so every
 //! user fits somewhere.
 
 use std::fmt;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use super::batch::largest_batch_size;
 use crate::shape::MAX_BATCH_SIZE;
 
 /// Most asset indices the sparse circuits accept (indices are range-checked
@@ -23,8 +29,21 @@ pub const MAX_SPARSE_ASSETS: usize = 1024;
 pub struct Tier {
     /// Slots per user (`S`).
     pub slots: usize,
-    /// Users per batch (`B`, a power of two).
+    /// Users per batch (`B`).
     pub batch_size: usize,
+}
+
+impl Tier {
+    /// Leaves of a batch's binary tree: `B` rounded up to a power of two,
+    /// those past the users holding the padding user's leaf.
+    pub fn leaf_slots(&self) -> usize {
+        self.batch_size.next_power_of_two()
+    }
+
+    /// Height of a batch's tree: `⌈log2 B⌉`.
+    pub fn depth(&self) -> usize {
+        self.leaf_slots().trailing_zeros() as usize
+    }
 }
 
 impl fmt::Display for Tier {
@@ -86,6 +105,16 @@ pub enum TierSetError {
         /// Assets.
         assets: usize,
     },
+    /// Not even two users of a tier's slot count fit the rows.
+    #[error("not even two users of {slots} slots fit a batch circuit of 2^{degree_bits} rows over {assets} assets")]
+    TooWide {
+        /// Slots of the tier.
+        slots: usize,
+        /// Rows (log2) of the batch circuits.
+        degree_bits: usize,
+        /// Assets.
+        assets: usize,
+    },
     /// Text that is not `<log2 rows>:s<slots>-b<batch size>,...`.
     #[error("'{0}' is not a tier set such as 11:s2-b4,s4-b2 (log2 of the rows, then each tier's slots and batch size)")]
     Syntax(String),
@@ -124,8 +153,8 @@ impl TierSet {
             if !(1..=assets).contains(&tier.slots) {
                 return invalid(format!("slots must be in 1..={assets}"));
             }
-            if !tier.batch_size.is_power_of_two() || !(2..=MAX_BATCH_SIZE).contains(&tier.batch_size) {
-                return invalid(format!("batch size must be a power of two in 2..={MAX_BATCH_SIZE}"));
+            if !(2..=MAX_BATCH_SIZE).contains(&tier.batch_size) {
+                return invalid(format!("batch size must be in 2..={MAX_BATCH_SIZE}"));
             }
         }
         let largest = tiers[tiers.len() - 1].slots;
@@ -135,21 +164,55 @@ impl TierSet {
         Ok(TierSet { assets, degree_bits, tiers })
     }
 
+    /// Slot counts of the default tiers below the last one, which has one
+    /// slot per asset.
+    pub const DEFAULT_SLOTS: [usize; 6] = [2, 6, 16, 32, 64, 128];
+
     /// The documented tier rule for `assets` assets, every batch circuit at
-    /// 2^14 rows: slot counts 2, 6, 16, 32, 64 and 128 with 2048, 1024, 512,
-    /// 256, 128 and 64 users per batch (those below `assets`), and a last
-    /// tier of one slot per asset with as many users as fit.
+    /// 2^14 rows ([`TierSet::fit_rows`]).
     pub fn fit(assets: usize) -> Result<Self, TierSetError> {
+        Self::fit_rows(assets, Self::DEGREE_BITS)
+    }
+
+    /// The tier rule for `assets` assets and batch circuits of
+    /// `2^degree_bits` rows: the slot counts of [`TierSet::DEFAULT_SLOTS`]
+    /// below `assets` and a last tier of one slot per asset, each with as
+    /// many users as its circuit fits in the rows ([`largest_batch_size`]),
+    /// two tiers at a time.
+    pub fn fit_rows(assets: usize, degree_bits: usize) -> Result<Self, TierSetError> {
         if !(2..=MAX_SPARSE_ASSETS).contains(&assets) {
             return Err(TierSetError::Assets(assets));
         }
-        let mut tiers: Vec<Tier> = [(2, 2048), (6, 1024), (16, 512), (32, 256), (64, 128), (128, 64)]
-            .into_iter()
-            .filter(|&(slots, _)| slots < assets)
-            .map(|(slots, batch_size)| Tier { slots, batch_size })
-            .collect();
-        tiers.push(Tier { slots: assets, batch_size: full_tier_batch_size(assets) });
-        TierSet::new(assets, Self::DEGREE_BITS, tiers)
+        if !(MIN_DEGREE_BITS..=MAX_DEGREE_BITS).contains(&degree_bits) {
+            return Err(TierSetError::DegreeBits(degree_bits));
+        }
+        let slot_counts: Vec<usize> =
+            Self::DEFAULT_SLOTS.into_iter().filter(|&slots| slots < assets).chain([assets]).collect();
+        // Two threads take the tiers in turn from a shared counter.
+        let next = AtomicUsize::new(0);
+        let fitted: Vec<Mutex<Option<usize>>> = slot_counts.iter().map(|_| Mutex::new(None)).collect();
+        std::thread::scope(|scope| {
+            for _ in 0..2 {
+                scope.spawn(|| {
+                    loop {
+                        let index = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(&slots) = slot_counts.get(index) else { break };
+                        let size = largest_batch_size(assets, degree_bits, slots);
+                        *fitted[index].lock().expect("no thread panics holding it") = size;
+                    }
+                });
+            }
+        });
+        let fitted = fitted.into_iter().map(|size| size.into_inner().expect("no thread panics holding it"));
+        let tiers = slot_counts
+            .iter()
+            .zip(fitted)
+            .map(|(&slots, batch_size)| {
+                let batch_size = batch_size.ok_or(TierSetError::TooWide { slots, degree_bits, assets })?;
+                Ok(Tier { slots, batch_size })
+            })
+            .collect::<Result<_, _>>()?;
+        TierSet::new(assets, degree_bits, tiers)
     }
 
     /// Assets of the snapshot (`A`).
@@ -246,24 +309,27 @@ impl fmt::Display for TierSet {
     }
 }
 
-/// Users per batch of the one-slot-per-asset tier at 2^14 rows: about 100
-/// rows per user for every 64 slots.
-fn full_tier_batch_size(assets: usize) -> usize {
-    let rows_per_user = 8 + assets * 3 / 2;
-    let fit = (1usize << TierSet::DEGREE_BITS) * 7 / 8 / rows_per_user;
-    let mut size = 2;
-    while size * 2 <= fit && size * 2 <= 1024 {
-        size *= 2;
-    }
-    size
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::batch::{TierBatchCircuit, laid_out_tier_rows, tier_row_budget};
     use super::*;
 
+    /// Each fitted tier fits its rows and leaves room for at most three
+    /// more users.
+    fn assert_filled(set: &TierSet) {
+        let budget = tier_row_budget(set.assets(), set.degree_bits());
+        for &tier in set.tiers() {
+            let rows = |batch_size| laid_out_tier_rows(set.assets(), Tier { batch_size, ..tier });
+            assert!(rows(tier.batch_size) <= budget, "{tier} does not fit");
+            assert!(
+                tier.batch_size == MAX_BATCH_SIZE || rows(tier.batch_size + 4) > budget,
+                "{tier} leaves room for four more users"
+            );
+        }
+    }
+
     #[test]
-    fn fit_covers_every_asset_count() {
+    fn fit_covers_every_asset_count_and_fills_the_rows() {
         let set = TierSet::fit(220).unwrap();
         let slots: Vec<usize> = set.tiers().iter().map(|t| t.slots).collect();
         assert_eq!(slots, vec![2, 6, 16, 32, 64, 128, 220]);
@@ -271,13 +337,39 @@ mod tests {
         assert_eq!(set.tier_for(7), Some(2));
         assert_eq!(set.tier_for(220), Some(6));
         assert_eq!(set.tier_for(221), None);
+        assert_filled(&set);
+        // Fewer slots, more users; the one-slot tier takes more than the
+        // power of two below what fits.
+        assert!(set.tiers().windows(2).all(|pair| pair[0].batch_size > pair[1].batch_size), "{set}");
+        assert!(set.tier(0).batch_size > 2048, "{set}");
         let small = TierSet::fit(4).unwrap();
-        assert_eq!(small.tiers(), &[Tier { slots: 2, batch_size: 2048 }, Tier { slots: 4, batch_size: 1024 }]);
+        assert_eq!(small.tiers().iter().map(|t| t.slots).collect::<Vec<_>>(), vec![2, 4]);
+        assert_filled(&small);
+    }
+
+    #[test]
+    fn fitted_tiers_over_many_assets_build_at_their_rows() {
+        // Building adds about one constant per asset (two to a row) past
+        // the rows laid out: the fit leaves room for them.
+        let set = TierSet::fit(1024).unwrap();
+        let widest = set.tiers().len() - 1;
+        let circuit = TierBatchCircuit::build(&set, widest).unwrap();
+        assert_eq!(circuit.data().common.degree_bits(), TierSet::DEGREE_BITS);
+    }
+
+    #[test]
+    fn fit_refuses_rows_too_few_for_two_users() {
+        assert_eq!(
+            TierSet::fit_rows(1024, MIN_DEGREE_BITS),
+            Err(TierSetError::TooWide { slots: 2, degree_bits: MIN_DEGREE_BITS, assets: 1024 })
+        );
     }
 
     #[test]
     fn trimming_drops_tiers_that_do_not_pay_for_their_circuit() {
-        let set = TierSet::fit(220).unwrap();
+        let tier = |slots, batch_size| Tier { slots, batch_size };
+        let sizes = [(2, 2048), (6, 1024), (16, 512), (32, 256), (64, 128), (128, 64), (220, 32)];
+        let set = TierSet::new(220, 14, sizes.into_iter().map(|(s, b)| tier(s, b)).collect()).unwrap();
         let slots = |set: &TierSet| set.tiers().iter().map(|t| t.slots).collect::<Vec<_>>();
         // Many users everywhere: every tier pays for itself.
         let held = |counts: &[(usize, usize)]| {
@@ -310,7 +402,8 @@ mod tests {
     fn rejects_bad_sets() {
         let tier = |slots, batch_size| Tier { slots, batch_size };
         assert!(matches!(TierSet::new(4, 12, vec![tier(2, 4), tier(2, 4)]), Err(TierSetError::Order(_))));
-        assert!(matches!(TierSet::new(4, 12, vec![tier(2, 3), tier(4, 4)]), Err(TierSetError::Tier { .. })));
+        assert!(matches!(TierSet::new(4, 12, vec![tier(2, 1), tier(4, 4)]), Err(TierSetError::Tier { .. })));
+        assert!(TierSet::new(4, 12, vec![tier(2, 3), tier(4, 5)]).is_ok(), "any batch size of two or more");
         assert!(matches!(TierSet::new(4, 12, vec![tier(2, 4)]), Err(TierSetError::Coverage { .. })));
         assert!(matches!(TierSet::new(1, 12, vec![tier(1, 4)]), Err(TierSetError::Assets(1))));
         assert!(matches!(TierSet::new(4, 30, vec![tier(4, 4)]), Err(TierSetError::DegreeBits(30))));

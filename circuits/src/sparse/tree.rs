@@ -1,8 +1,9 @@
 //! The tiered account tree, computed natively: each batch is a binary tree
-//! over its tier's leaves, and each aggregation node a binary tree over its
-//! children's roots (padded to a power of two with empty roots), exactly as
-//! the circuits hash them. A user's path is their batch path (of height
-//! `log2 B` of their tier) followed by the aggregation paths above.
+//! over its tier's leaves (padded to a power of two with padding users), and
+//! each aggregation node a binary tree over its children's roots (padded to
+//! a power of two with empty roots), exactly as the circuits hash them. A
+//! user's path is their batch path (of height [`Tier::depth`]) followed by
+//! the aggregation paths above.
 
 use super::leaf::SparseLeaf;
 use super::shape::TieredShape;
@@ -19,12 +20,14 @@ pub fn binary_root(mut nodes: Vec<Hash>) -> Hash {
     nodes[0]
 }
 
-/// Root of one batch of `tier` holding `leaves`, padded with padding users.
+/// Root of one batch of `tier` holding `leaves`: a binary tree of
+/// [`Tier::leaf_slots`] leaves, those past the users holding the padding
+/// user's leaf.
 pub fn batch_root(tier: Tier, leaves: &[SparseLeaf]) -> Hash {
     assert!(leaves.len() <= tier.batch_size, "{} users exceed tier {tier}", leaves.len());
     let padding = SparseLeaf::padding(tier.slots).hash();
     let mut hashes: Vec<Hash> = leaves.iter().map(SparseLeaf::hash).collect();
-    hashes.resize(tier.batch_size, padding);
+    hashes.resize(tier.leaf_slots(), padding);
     binary_root(hashes)
 }
 

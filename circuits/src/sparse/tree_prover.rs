@@ -261,12 +261,13 @@ impl Run<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sparse::tier::TierSet;
+    use crate::sparse::tier::{Tier, TierSet};
 
     #[test]
     fn counts_the_proofs_above_the_batches() {
+        let tiers = TierSet::new(4, 12, vec![Tier { slots: 4, batch_size: 6 }]).unwrap();
         let proofs = |batches, children: &[usize]| {
-            let shape = TieredShape::new(TierSet::fit(4).unwrap(), children.to_vec()).unwrap();
+            let shape = TieredShape::new(tiers.clone(), children.to_vec()).unwrap();
             aggregation_proofs(batches, &shape)
         };
         // 3 batches under nodes of two: two nodes, then the top; an empty
