@@ -43,6 +43,10 @@ pub struct TieredCommitted {
     statement: Statement,
 }
 
+/// A user waiting for their tier to settle: account index, nonce, id hash
+/// and non-zero holdings.
+type PlacedUser = (usize, Nonce, Hash, Vec<Slot>);
+
 impl TieredCommitted {
     /// Draws a nonce per account (in file order), puts each user in the
     /// smallest tier of `tiers` that holds them, lifts users into the free
@@ -52,9 +56,9 @@ impl TieredCommitted {
     pub fn new<R: Rng + ?Sized>(snapshot: Snapshot, tiers: TierSet, max_children: usize, rng: &mut R) -> Result<Self> {
         let assets = snapshot.assets().len();
         ensure!(tiers.assets() == assets, "the tier set is for {} assets, the snapshot lists {assets}", tiers.assets());
-        // Each user's account index, nonce, id hash and holdings, by tier;
-        // the leaves are made once every user's tier is settled.
-        let mut by_tier: Vec<Vec<(usize, Nonce, Hash, Vec<Slot>)>> = vec![Vec::new(); tiers.tiers().len()];
+        // Each user by tier; the leaves are made once every user's tier is
+        // settled.
+        let mut by_tier: Vec<Vec<PlacedUser>> = vec![Vec::new(); tiers.tiers().len()];
         for (index, account) in snapshot.accounts().iter().enumerate() {
             let (nonce, id_hash) = draw_nonce(&account.id, rng);
             let holdings = holdings(account);
