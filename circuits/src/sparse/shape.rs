@@ -9,6 +9,7 @@
 //! fewest proof rows ([`TieredShape::fit`]), not by powers of two, and the
 //! top node verifies only the nodes there are.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -52,7 +53,7 @@ struct ShapeSearch {
     batch_rows: u64,
     max_children: usize,
     /// Per (subtrees, level, rows (log2) of each subtree's proof).
-    best: std::collections::HashMap<(usize, usize, usize), Option<Plan>>,
+    best: HashMap<(usize, usize, usize), Option<Plan>>,
 }
 
 /// A way to aggregate `n` subtrees into one: children per node from that
@@ -196,7 +197,7 @@ impl TieredShape {
             assets: tiers.assets(),
             batch_rows: 1 << tiers.degree_bits(),
             max_children,
-            best: std::collections::HashMap::new(),
+            best: HashMap::new(),
         };
         let plan = fitting
             .cheapest(batches.max(1), 0, tiers.degree_bits())

@@ -11,7 +11,6 @@
 //! user fits somewhere.
 
 use std::fmt;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
@@ -188,22 +187,27 @@ impl TierSet {
         }
         let slot_counts: Vec<usize> =
             Self::DEFAULT_SLOTS.into_iter().filter(|&slots| slots < assets).chain([assets]).collect();
-        // Two threads take the tiers in turn from a shared counter.
+        // Two threads take the tiers in turn from a shared counter; each
+        // returns the sizes it fitted, by tier.
         let next = AtomicUsize::new(0);
-        let fitted: Vec<Mutex<Option<usize>>> = slot_counts.iter().map(|_| Mutex::new(None)).collect();
+        let mut fitted = vec![None; slot_counts.len()];
         std::thread::scope(|scope| {
-            for _ in 0..2 {
-                scope.spawn(|| {
-                    loop {
-                        let index = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(&slots) = slot_counts.get(index) else { break };
-                        let size = largest_batch_size(assets, degree_bits, slots);
-                        *fitted[index].lock().expect("no thread panics holding it") = size;
-                    }
-                });
+            let fit_in_turn = || {
+                let mut sizes = Vec::new();
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&slots) = slot_counts.get(index) else { break };
+                    sizes.push((index, largest_batch_size(assets, degree_bits, slots)));
+                }
+                sizes
+            };
+            let workers = [scope.spawn(fit_in_turn), scope.spawn(fit_in_turn)];
+            for worker in workers {
+                for (index, size) in worker.join().expect("laying out a tier circuit panicked") {
+                    fitted[index] = size;
+                }
             }
         });
-        let fitted = fitted.into_iter().map(|size| size.into_inner().expect("no thread panics holding it"));
         let tiers = slot_counts
             .iter()
             .zip(fitted)
