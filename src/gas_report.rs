@@ -1,15 +1,16 @@
 //! `zkpor contracts gas-report`: what verifying a final proof on chain costs.
 //!
-//! For each shape it builds the circuits, proves a few made-up accounts,
-//! starts anvil (from `contracts/node_modules`), deploys the shipped verifier
-//! and a registry, and measures: a `verifyProof` transaction, its split into
-//! intrinsic, calldata and execution gas, the execution per phase (the
-//! verifier's `profile` view), and a full `submitProof` through the registry.
+//! For each circuit family it builds the circuits, proves a few made-up
+//! accounts, starts anvil (from `contracts/node_modules`), deploys the
+//! shipped verifier and a registry of the family, and measures: a
+//! `verifyProof` transaction, its split into intrinsic, calldata and
+//! execution gas, the execution per phase (the verifier's `profile` view),
+//! and a full `submitProof` through the registry.
 
 use std::process::ExitCode;
 
 use alloy::network::EthereumWallet;
-use alloy::primitives::{Bytes, U256};
+use alloy::primitives::{B256, Bytes, U256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
 use anyhow::{Context, Result, bail, ensure};
@@ -19,7 +20,7 @@ use zkpor_chain::registry::{LiabilityRegistry, from_evm_address, hash_to_b256, p
 use zkpor_chain::statement::{OnChainStatement, StatementAsset, symbol_to_bytes32};
 use zkpor_chain::verifier::{FinalProofVerifier, ProofCheck, VerifierArtifact, check_proof, deploy_verifier, words};
 use zkpor_circuits::encoding::HashHex;
-use zkpor_circuits::{CircuitSet, Shape};
+use zkpor_circuits::{Family, FamilyCircuits};
 use zkpor_evm_verifier::PROFILE_PHASES;
 use zkpor_evm_verifier::fixtures::{SampleProof, prove_accounts, sample_accounts};
 
@@ -28,9 +29,12 @@ use crate::table::print_table;
 /// The most gas one transaction may use (EIP-7825).
 pub const TRANSACTION_GAS_LIMIT: u64 = 16_777_216;
 
-/// What one shape measured.
+/// Made-up accounts proven per family.
+const SAMPLE_USERS: usize = 5;
+
+/// What one family measured.
 struct GasFigures {
-    shape: Shape,
+    family: String,
     calldata_bytes: usize,
     code_bytes: usize,
     verify_transaction: u64,
@@ -45,38 +49,58 @@ impl GasFigures {
     }
 }
 
-pub fn run(shapes: Vec<Shape>) -> Result<ExitCode> {
-    let shapes = if shapes.is_empty() { vec![Shape::TINY] } else { shapes };
+/// Measures the gas of each of `families` (the tiny one if none), prints
+/// the figures, and fails if a transaction needs more than
+/// [`TRANSACTION_GAS_LIMIT`].
+pub fn run(families: Vec<Family>) -> Result<ExitCode> {
+    let families = if families.is_empty() { vec![Family::tiny()] } else { families };
     let mut all = Vec::new();
-    for shape in shapes {
-        let artifact = VerifierArtifact::shipped(&shape)?;
-        let spinner = crate::progress::spinner(&format!("{shape}: building circuits"));
+    for family in families {
+        let name = family.name().to_string();
+        let artifact = VerifierArtifact::shipped(&name)?;
+        let spinner = crate::progress::spinner(&format!("{name}: building circuits"));
         let circuits =
-            CircuitSet::build_reporting(&shape, |step| spinner.set_message(format!("{shape}: building the {step}")));
-        spinner.set_message(format!("{shape}: proving made-up accounts"));
+            FamilyCircuits::build(&family, |step| spinner.set_message(format!("{name}: building the {step}")))?;
+        let digest = B256::from(circuits.digest()?.0);
+        spinner.set_message(format!("{name}: proving made-up accounts"));
         let runtime = crate::cli::runtime()?;
         let figures = runtime.block_on(async {
             let chain = LocalChain::start().await?;
             let submitter = from_evm_address(chain.prover_address);
-            let accounts = sample_accounts(shape.assets(), 5.min(shape.capacity() as usize), 1);
-            let prices: Vec<u64> = (1..=shape.assets() as u64).map(|a| 1000 * a).collect();
+            let accounts = sample_accounts(family.assets(), SAMPLE_USERS, 1);
+            let prices: Vec<u64> = (1..=family.assets() as u64).map(|a| 1000 * a).collect();
             let sample = prove_accounts(&circuits, &prices, &accounts, 1, submitter, 1)?;
-            spinner.set_message(format!("{shape}: measuring on anvil"));
-            measure(shape, &chain, &artifact, &sample).await
+            spinner.set_message(format!("{name}: measuring on anvil"));
+            let batches = batches_of(&family, &accounts)?;
+            measure(&family, digest, batches, &chain, &artifact, &sample).await
         })?;
         spinner.finish_and_clear();
         all.push(figures);
     }
     print_figures(&all);
-    let over: Vec<String> = all
+    let over: Vec<&str> = all
         .iter()
         .filter(|f| f.verify_transaction.max(f.submit_proof) >= TRANSACTION_GAS_LIMIT)
-        .map(|f| f.shape.to_string())
+        .map(|f| f.family.as_str())
         .collect();
     if !over.is_empty() {
         bail!("over the per-transaction gas limit of {TRANSACTION_GAS_LIMIT}: {}", over.join(", "));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The batches [`prove_accounts`] proves `accounts` in: each user in the
+/// smallest tier of `family` that holds their non-zero balances, each
+/// tier's users cut into its batches (one batch if there are no users).
+fn batches_of(family: &Family, accounts: &[Vec<i64>]) -> Result<u64> {
+    let tiers = family.tiers();
+    let mut users = vec![0usize; tiers.tiers().len()];
+    for balances in accounts {
+        let held = balances.iter().filter(|&&balance| balance != 0).count();
+        users[tiers.tier_for(held).context("no tier holds a user")?] += 1;
+    }
+    let batches: usize = users.iter().enumerate().map(|(tier, &n)| n.div_ceil(tiers.tier(tier).batch_size)).sum();
+    Ok(batches.max(1) as u64)
 }
 
 /// Anvil, signing as the deployer and sequencer (account 0) or a prover (1).
@@ -102,7 +126,9 @@ impl LocalChain {
 }
 
 async fn measure(
-    shape: Shape,
+    family: &Family,
+    digest: B256,
+    batches: u64,
     chain: &LocalChain,
     artifact: &VerifierArtifact,
     sample: &SampleProof,
@@ -113,7 +139,7 @@ async fn measure(
     let ProofCheck::Valid { gas: verify_transaction } =
         check_proof(&chain.owner, verifier, &sample.calldata, &inputs).await?
     else {
-        bail!("{shape}: the shipped verifier rejects a real proof");
+        bail!("{}: the shipped verifier rejects a real proof", family.name());
     };
     let call =
         FinalProofVerifier::verifyProofCall { proof: sample.calldata.clone().into(), publicInputs: inputs.clone() };
@@ -127,9 +153,9 @@ async fn measure(
     let gas_left = words(&profile);
     ensure!(gas_left.len() == PROFILE_PHASES.len() + 1, "the profile has {} checkpoints", gas_left.len());
     let phases = gas_left.windows(2).map(|w| w[0] - w[1]).collect();
-    let submit_proof = submit_through_registry(chain, verifier, sample).await?;
+    let submit_proof = submit_through_registry(chain, verifier, family, digest, batches, sample).await?;
     Ok(GasFigures {
-        shape,
+        family: family.name().to_string(),
         calldata_bytes: sample.calldata.len(),
         code_bytes,
         verify_transaction,
@@ -139,15 +165,21 @@ async fn measure(
     })
 }
 
-/// Posts the sample's statement, commits and reveals its proof; the gas of
-/// the reveal.
+/// Deploys a registry of `family` (of digest `family_digest`) on
+/// `verifier`, posts the sample's statement (over `batches` batches),
+/// commits and reveals its proof; the gas of the reveal.
 async fn submit_through_registry(
     chain: &LocalChain,
     verifier: alloy::primitives::Address,
+    family: &Family,
+    family_digest: B256,
+    batches: u64,
     sample: &SampleProof,
 ) -> Result<u64> {
     let params = RegistryParams {
         verifier,
+        family: family.name().to_string(),
+        family_digest,
         sequencer: chain.owner_address,
         min_stake: U256::from(1u64),
         commit_window: 1,
@@ -156,7 +188,8 @@ async fn submit_through_registry(
     let registry = deploy_registry(&chain.owner, &params).await?.registry;
     let statement = &sample.statement;
     let encoded = OnChainStatement {
-        shape: format!("{} assets", statement.prices.len()),
+        family: family.name().to_string(),
+        batches,
         assets: statement
             .prices
             .iter()
@@ -215,7 +248,7 @@ fn print_figures(all: &[GasFigures]) {
     for f in all {
         println!(
             "{}: proof calldata {} bytes, verifier code {} bytes",
-            f.shape,
+            f.family,
             thousands(f.calldata_bytes as u64),
             thousands(f.code_bytes as u64)
         );

@@ -1,6 +1,6 @@
 //! The agent on a real chain (anvil), as processes: `zkpor agent` with its
 //! `[chain]` section and `zkpor prover` workers proving tiny sequences, the
-//! registry with the shipped verifier of the tiny shape. Blocks are mined by
+//! registry with the shipped verifier of the tiny family. Blocks are mined by
 //! the tests (automine off), one at a time, so the windows T1 and T2 are
 //! counted in blocks the test controls, never in seconds.
 
@@ -17,7 +17,6 @@ use zkpor_chain::deploy::{RegistryParams, deploy_registry};
 use zkpor_chain::registry::{CommitState, LiabilityRegistry, hash_to_b256};
 use zkpor_chain::statement::OnChainStatement;
 use zkpor_chain::verifier::{VerifierArtifact, deploy_verifier};
-use zkpor_circuits::Shape;
 use zkpor_store::{Store, SubmissionState, TxPurpose, TxRecord, TxStatus};
 
 mod common;
@@ -28,7 +27,7 @@ const REWARD: u64 = ETHER / 10;
 const STAKE: u64 = ETHER / 100;
 const MIN_STAKE: u64 = ETHER / 1000;
 
-/// Anvil with the tiny shape's verifier and a registry, automine off.
+/// Anvil with the tiny family's verifier and a registry, automine off.
 struct Net {
     anvil: AnvilInstance,
     owner: DynProvider,
@@ -58,9 +57,12 @@ impl Net {
     async fn start(commit_window: u64, reveal_window: u64) -> Net {
         let anvil = spawn_anvil().unwrap();
         let owner = Net::wallet(&anvil, 0);
-        let verifier = deploy_verifier(&owner, &VerifierArtifact::shipped(&Shape::TINY).unwrap()).await.unwrap();
+        let verifier = deploy_verifier(&owner, &VerifierArtifact::shipped("tiny").unwrap()).await.unwrap();
+        let shipped = zkpor_chain::verifier::shipped_family("tiny").unwrap();
         let params = RegistryParams {
             verifier,
+            family: shipped.name,
+            family_digest: shipped.digest,
             sequencer: anvil.addresses()[0],
             min_stake: U256::from(MIN_STAKE),
             commit_window,
@@ -124,7 +126,7 @@ submitter = "{address}"
 [[source.snapshots]]
 path = "snapshot"
 sequence = 1
-shape = "tiny"
+family = "tiny"
 seed = 1
 [chain]
 rpc_url = "{rpc}"
@@ -169,7 +171,7 @@ stake_wei = "{STAKE}"
         })
         .await;
         let info = store.sequence(1).await.unwrap().unwrap().info;
-        let statement = OnChainStatement { shape: info.shape.to_string(), assets: Vec::new() }.encode();
+        let statement = OnChainStatement::from_file(&info.statement).unwrap().encode();
         let registry = self.registry_as(0);
         let call = registry.postSequence(
             hash_to_b256(info.root),

@@ -12,7 +12,7 @@ mod common;
 use common::{TOKEN, bench_output, free_port, row, start_agent, start_prover, status, write_snapshot, zkpor};
 
 /// Writes an agent configuration in `dir` serving on `port`, proving each
-/// `(directory, sequence)` snapshot with the tiny shape; its path.
+/// `(directory, sequence)` snapshot on the tiny family; its path.
 fn write_config(dir: &Path, port: u16, snapshots: &[(&str, u64)]) -> std::path::PathBuf {
     let mut text = format!(
         r#"
@@ -32,7 +32,7 @@ submitter = "0x00000000000000000000000000000000000000aa"
     );
     for (path, sequence) in snapshots {
         text += &format!(
-            "[[source.snapshots]]\npath = \"{path}\"\nsequence = {sequence}\nshape = \"tiny\"\nseed = {sequence}\n"
+            "[[source.snapshots]]\npath = \"{path}\"\nsequence = {sequence}\nfamily = \"tiny\"\nseed = {sequence}\n"
         );
     }
     let config = dir.join("agent.toml");
@@ -85,7 +85,8 @@ fn an_agent_and_a_prover_process_prove_sequences_online_and_offline() {
         .success()
         .stdout(contains("proof of s2-batch-0-0 accepted"));
 
-    // A worker proves the rest: sequence 1's 4 tasks, sequence 2's 3.
+    // A worker proves the rest: sequence 1's 4 tasks (one batch, the two node
+    // levels of the tiny family, the final), sequence 2's other 3.
     zkpor()
         .args(["prover", "--agent", &url, "--max-tasks", "7", "--idle-wait", "1"])
         .env("ZKPOR_WORKER_TOKEN", TOKEN)
@@ -94,8 +95,8 @@ fn an_agent_and_a_prover_process_prove_sequences_online_and_offline() {
         .success()
         .stderr(contains("worker done: 7 accepted, 0 rejected"));
     let report = status(&config);
-    assert_eq!(row(&report, "1").unwrap(), ["1", "b4-a2-k2-l1", "6", "proven"], "{report}");
-    assert_eq!(row(&report, "2").unwrap(), ["2", "b4-a2-k2-l1", "2", "proven"], "{report}");
+    assert_eq!(row(&report, "1").unwrap(), ["1", "tiny", "6", "proven"], "{report}");
+    assert_eq!(row(&report, "2").unwrap(), ["2", "tiny", "2", "proven"], "{report}");
     assert_eq!(row(&report, "offline").unwrap(), ["offline", "1", "0", "0"], "{report}");
     assert_eq!(row(&report, "rig").unwrap(), ["rig", "7", "0", "0"], "{report}");
     drop(agent);
@@ -112,10 +113,10 @@ fn an_agent_killed_mid_sequence_resumes_without_losing_or_redoing_a_proof() {
     let accepted = |config: &Path| row(&status(config), "rig").map_or(0, |words| words[1].parse::<u32>().unwrap());
     let deadline = Instant::now() + Duration::from_secs(300);
     while accepted(&config) < 2 {
-        assert!(Instant::now() < deadline, "the two batches were not proven");
+        assert!(Instant::now() < deadline, "the batch and the first node were not proven");
         std::thread::sleep(Duration::from_millis(200));
     }
-    // SIGKILL while the worker proves the node, then start again.
+    // SIGKILL while the worker proves the top node, then start again.
     drop(agent);
     let _agent = start_agent(&config, port);
     while row(&status(&config), "1").is_none_or(|words| words[3] != "proven") {
@@ -144,12 +145,12 @@ fn a_bad_configuration_is_refused_with_its_key() {
     zkpor().args(["prover"]).assert().failure().stderr(contains("--agent URL is required"));
 }
 
-/// The dispatch benchmark runs on both databases and prints its table (tiny
-/// shape here; the figures that count come from a run on the default one).
+/// The dispatch benchmark runs on both databases and prints its table (two
+/// batches a sequence here; the figures that count come from the defaults).
 #[test]
 fn the_dispatch_benchmark_measures_both_databases() {
     let table = bench_output(
-        &["dispatch", "--shape", "tiny", "--sequences", "2", "--workers", "2"],
+        &["dispatch", "--family", "tiny", "--batches", "2", "--sequences", "2", "--workers", "2"],
         &["sqlite    direct", "sqlite    http", "postgres  direct", "postgres  http"],
     );
     assert!(table.contains("agent cost (ms/task)"), "{table}");

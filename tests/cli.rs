@@ -1,16 +1,19 @@
 //! The `zkpor` command as a newcomer meets it: the README's flow on the
-//! sample snapshot, and the errors bad input and tampering get.
+//! sample snapshot (proven on the tiny family), the errors bad input and
+//! tampering get, and a killed run that resumes from its finished proofs.
 
 use std::path::{Path, PathBuf};
+use std::process::Stdio;
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use predicates::prelude::*;
 use predicates::str::contains;
 
 const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/basic");
-/// A shape small enough for CI that holds the sample (4 assets, 30 accounts).
-const SHAPE: &str = "b16-a4-k2-l1";
+/// The family small enough for CI that holds the sample (4 assets, 30 accounts).
+const FAMILY: &str = "tiny";
 
 fn zkpor() -> Command {
     Command::cargo_bin("zkpor").unwrap()
@@ -27,12 +30,13 @@ fn proven() -> &'static Path {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out");
         zkpor()
-            .args(["exchange", "prove", SAMPLE, "--shape", SHAPE, "--seed", "1", "--sequence", "2"])
+            .args(["exchange", "prove", SAMPLE, "--family", FAMILY, "--seed", "1", "--sequence", "2"])
             .args(["--submitter", "0x00000000000000000000000000000000000000aa", "--out"])
             .arg(&out)
             .assert()
             .success()
-            .stdout(contains("proved 30 accounts with shape b16-a4-k2-l1"));
+            .stdout(contains("proved 30 accounts over 4 assets on family tiny"));
+        assert!(!dir.path().join("out.proofs").exists(), "the proofs of a finished run are removed");
         (dir, out)
     })
     .1
@@ -48,7 +52,7 @@ fn write_snapshot(dir: &Path, assets: &str, balances: &[(&str, &str)]) {
 #[test]
 fn check_prints_accounts_assets_and_exact_totals() {
     let out = stdout_of(zkpor().args(["exchange", "check", SAMPLE]));
-    assert!(out.contains("30 accounts, 4 assets, fits shape b1024-a4-k8-l1"), "{out}");
+    assert!(out.contains("30 accounts, 4 assets, fits family standard (up to 512 assets)"), "{out}");
     assert!(
         out.lines()
             .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["BTC", "8", "91234.56", "1255.74144568", "0.1"]),
@@ -116,27 +120,28 @@ fn prove_refuses_bad_input_and_writes_nothing() {
 }
 
 #[test]
-fn prove_refuses_a_shape_the_snapshot_does_not_fit_before_proving() {
+fn prove_refuses_a_family_the_snapshot_does_not_fit_before_proving() {
     let dir = tempfile::tempdir().unwrap();
+    write_snapshot(
+        dir.path(),
+        "symbol,decimals,price_usd\nA,0,1\nB,0,1\nC,0,1\nD,0,1\nE,0,1\n",
+        &[("balances.csv", "id,A,B,C,D,E\nalice,1,2,3,4,5\n")],
+    );
     let out = dir.path().join("out");
     zkpor()
-        .args(["exchange", "prove", SAMPLE, "--shape", "b4-a2-k2-l1", "--out"])
+        .args(["exchange", "prove"])
+        .arg(dir.path())
+        .args(["--family", "tiny", "--out"])
         .arg(&out)
         .assert()
         .failure()
-        .stderr(contains("assets.csv:4: asset 'USDT' is asset number 3 but the circuit shape holds at most 2 assets"));
+        .stderr(contains("asset 'E' is asset number 5, but the circuit family holds at most 4 assets"));
     zkpor()
-        .args(["exchange", "prove", SAMPLE, "--shape", "b4-a4-k2-l1", "--out"])
+        .args(["exchange", "prove", SAMPLE, "--family", "huge", "--out"])
         .arg(&out)
         .assert()
         .failure()
-        .stderr(contains("the snapshot has 30 accounts but shape b4-a4-k2-l1 holds 8"));
-    zkpor()
-        .args(["exchange", "prove", SAMPLE, "--shape", "b1000-a4-k2-l1", "--out"])
-        .arg(&out)
-        .assert()
-        .failure()
-        .stderr(contains("must be a power of two"));
+        .stderr(contains("no family is named 'huge'"));
     assert!(!out.exists());
 }
 
@@ -145,7 +150,7 @@ fn prove_refuses_an_output_directory_with_content() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("precious.txt"), "keep").unwrap();
     zkpor()
-        .args(["exchange", "prove", SAMPLE, "--shape", SHAPE, "--out"])
+        .args(["exchange", "prove", SAMPLE, "--family", FAMILY, "--out"])
         .arg(dir.path())
         .assert()
         .failure()
@@ -163,6 +168,7 @@ fn the_readme_flow_verifies_the_proof_and_a_user() {
     std::fs::write(&file, &proof).unwrap();
     let checked = stdout_of(zkpor().arg("verify-user").arg(&file));
     assert!(checked.contains("OK: 'alice' is included in root 0x"), "{checked}");
+    assert!(checked.contains("USDT     equity 1500 debt 0"), "{checked}");
 
     let statement: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("statement.json")).unwrap()).unwrap();
@@ -178,7 +184,8 @@ fn verify_user_says_which_part_fails() {
 
     let inflated = dir.path().join("inflated.json");
     let mut value: serde_json::Value = serde_json::from_str(&proof).unwrap();
-    value["balances"][2]["equity"] = "1000000".into();
+    assert_eq!(value["slots"][1]["symbol"], "ETH", "{proof}");
+    value["slots"][1]["equity"] = "1000000".into();
     std::fs::write(&inflated, value.to_string()).unwrap();
     zkpor().arg("verify-user").arg(&inflated).assert().failure().stderr(contains("FAILED: the batch path leads to"));
 
@@ -192,6 +199,12 @@ fn verify_user_says_which_part_fails() {
         .assert()
         .failure()
         .stderr(contains("but the expected root is 0x0000"));
+
+    // Bob's debt forgotten: the leaf no longer hashes into the tree.
+    let forged = proof.replacen("\"debt\": \"2500\"", "\"debt\": \"0\"", 1);
+    assert_ne!(forged, proof);
+    std::fs::write(&plain, forged).unwrap();
+    zkpor().arg("verify-user").arg(&plain).assert().failure().stderr(contains("the batch path leads to"));
 
     zkpor()
         .args(["exchange", "user-proof"])
@@ -235,4 +248,39 @@ fn synth_writes_a_valid_reproducible_snapshot_and_refuses_a_full_directory() {
         .assert()
         .failure()
         .stderr(predicates::str::contains("not empty"));
+}
+
+#[test]
+fn a_killed_run_resumes_from_its_finished_proofs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let proofs = dir.path().join("kept");
+    let args: Vec<std::ffi::OsString> = ["exchange", "prove", SAMPLE, "--family", FAMILY, "--proofs"]
+        .into_iter()
+        .map(Into::into)
+        .chain([proofs.clone().into(), "--out".into(), out.clone().into()])
+        .collect();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("zkpor"))
+        .args(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !proofs.join("batch-0.proof").exists() {
+        assert!(child.try_wait().unwrap().is_none(), "the run ended before its first batch was kept");
+        assert!(started.elapsed() < Duration::from_secs(900), "no batch proof after 15 minutes");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!out.exists(), "a killed run writes no output");
+    assert!(proofs.join("nonce-seed").exists());
+
+    zkpor().args(&args).assert().success().stdout(contains("tree proofs of the interrupted run reused"));
+    assert!(!proofs.exists());
+    let proof = stdout_of(zkpor().args(["exchange", "user-proof"]).arg(&out).args(["--id", "carol"]));
+    let file = dir.path().join("carol.json");
+    std::fs::write(&file, proof).unwrap();
+    zkpor().arg("verify-user").arg(&file).assert().success();
 }

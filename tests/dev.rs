@@ -1,5 +1,5 @@
 //! `zkpor dev`, the whole network on one machine, as a newcomer runs it
-//! (tiny shape, a few users), and kept running with one agent on PostgreSQL
+//! (tiny family, a few users), and kept running with one agent on PostgreSQL
 //! and the other on SQLite while a reader uses `zkpor root` and
 //! `zkpor verify-user` and a front end fetches a user's proof over HTTP.
 
@@ -19,9 +19,9 @@ const FRONTEND_TOKEN: &str = "dev-frontend-token-0000";
 /// processes.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// Tiny shape, eight users; T1 long enough for the slower agent to commit
+/// Tiny family, eight users; T1 long enough for the slower agent to commit
 /// on a loaded 2-core machine.
-const TINY: [&str; 8] = ["--shape", "tiny", "--accounts", "8", "--commit-window", "30", "--reveal-window", "5"];
+const TINY: [&str; 8] = ["--family", "tiny", "--accounts", "8", "--commit-window", "30", "--reveal-window", "5"];
 
 #[test]
 fn zkpor_dev_runs_the_network_end_to_end() {
@@ -29,13 +29,14 @@ fn zkpor_dev_runs_the_network_end_to_end() {
     let output = zkpor().arg("dev").args(TINY).timeout(Duration::from_secs(900)).assert().success();
     let text = String::from_utf8(output.get_output().stdout.clone()).unwrap();
     for expected in [
+        "deployed with the verifier of family tiny",
         "exchange posted sequence 1",
         "agent-a fetched sequence 1's witness and checked it against the posted root",
         "agent-b proved sequence 1",
         "sequence 1 verified on chain",
         "agent-a claimed its share of the reward",
         "agent-b claimed its share of the reward",
-        "statement   hashes to the digest",
+        "statement   hashes to the digest (checked here), 8 accounts, 4 assets, family tiny",
         "user000000's inclusion proof, fetched from the exchange's front-end endpoint, leads to the verified root",
         "Summary",
     ] {
@@ -94,10 +95,13 @@ async fn two_agents_on_postgres_and_sqlite_an_exchange_and_a_reader() {
     let root = zkpor().args(["root", "--rpc", &rpc, "--registry", &registry]).assert().success();
     let text = String::from_utf8(root.get_output().stdout.clone()).unwrap();
     assert!(text.contains("sequence 1: verified") && text.contains("hashes to the digest"), "{text}");
+    assert!(text.contains("this build's verifier of family tiny (checked here)"), "{text}");
     let json = zkpor().args(["root", "--json", "--rpc", &rpc, "--registry", &registry]).assert().success();
     let report: serde_json::Value = serde_json::from_slice(&json.get_output().stdout).unwrap();
     assert_eq!(report["provers"].as_array().unwrap().len(), 2, "both agents proved it: {report}");
     assert_eq!(report["statement"]["account_count"], 8);
+    assert_eq!(report["statement"]["family"], "tiny");
+    assert_eq!(report["verifier"], serde_json::json!({"verdict": "vouched", "family": "tiny"}), "{report}");
 
     // A user's proof from the exchange's front-end endpoint.
     let config = std::fs::read_to_string(dir.path().join("exchange.toml")).unwrap();
@@ -116,11 +120,20 @@ async fn two_agents_on_postgres_and_sqlite_an_exchange_and_a_reader() {
     let text = String::from_utf8(verify.get_output().stdout.clone()).unwrap();
     assert!(text.contains("verified in block"), "{text}");
 
-    // A proof whose balance was raised does not lead to the on-chain root.
+    // A proof whose balance was raised (in a slot of its leaf that holds no
+    // debt) does not lead to the on-chain root: its batch path breaks.
     let mut forged: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-    forged["balances"][1]["equity"] = serde_json::Value::from("1000000");
+    let no_debt = |slot: &&mut serde_json::Value| {
+        slot["debt"].as_str().is_some_and(|debt| debt.trim_matches(|c| c == '0' || c == '.').is_empty())
+    };
+    let slots = forged["slots"].as_array_mut().expect("the proof lists its leaf's slots");
+    let slot = slots.iter_mut().find(no_debt).expect("a slot without debt");
+    slot["equity"] = serde_json::Value::from("1000000");
     std::fs::write(&file, forged.to_string()).unwrap();
-    zkpor().arg("verify-user").arg(&file).args(["--rpc", &rpc, "--registry", &registry]).assert().failure();
+    let refused =
+        zkpor().arg("verify-user").arg(&file).args(["--rpc", &rpc, "--registry", &registry]).assert().failure();
+    let error = String::from_utf8(refused.get_output().stderr.clone()).unwrap();
+    assert!(error.contains("the id, nonce, slots, position or batch path is wrong"), "{error}");
 
     // Each agent's database tells the same story, PostgreSQL and SQLite, once
     // the agent has seen its claim mined (the chain may show it a moment

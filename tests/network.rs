@@ -1,9 +1,10 @@
 //! The exchange and an agent following the chain, as processes on anvil
 //! (automine): `zkpor exchange publish` and `serve`, `zkpor agent` with
 //! `[source.exchange]`. No worker proves anything here: what is tested is
-//! what the agent takes in. A witness that does not rebuild the posted root
-//! is refused (and taken once fixed); a reorg that drops a posting leaves no
-//! sequence being proven, and the number, posted again, is taken anew.
+//! what the agent takes in. A witness that does not rebuild the posted root,
+//! or with a user the family's rules refuse, is refused (and taken once
+//! fixed); a reorg that drops a posting leaves no sequence being proven, and
+//! the number, posted again, is taken anew.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -20,11 +21,11 @@ use zkpor_chain::deploy::{RegistryParams, deploy_registry};
 use zkpor_chain::registry::{LiabilityRegistry, hash_to_b256};
 use zkpor_chain::statement::OnChainStatement;
 use zkpor_chain::verifier::{VerifierArtifact, deploy_verifier};
-use zkpor_circuits::Shape;
+use zkpor_circuits::Family;
 use zkpor_circuits::encoding::HashHex;
 use zkpor_exchange::archive::SequenceArchive;
 use zkpor_exchange::committed::CommittedSnapshot;
-use zkpor_exchange::pipeline::load_options;
+use zkpor_exchange::committed::load_options;
 use zkpor_exchange::published::{StatementFile, read_json};
 use zkpor_snapshot::Snapshot;
 use zkpor_store::Store;
@@ -48,9 +49,12 @@ impl Chain {
         let signer: PrivateKeySigner = anvil.keys()[0].clone().into();
         let owner =
             ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(anvil.endpoint_url()).erased();
-        let verifier = deploy_verifier(&owner, &VerifierArtifact::shipped(&Shape::TINY).unwrap()).await.unwrap();
+        let verifier = deploy_verifier(&owner, &VerifierArtifact::shipped("tiny").unwrap()).await.unwrap();
+        let shipped = zkpor_chain::verifier::shipped_family("tiny").unwrap();
         let params = RegistryParams {
             verifier,
+            family: shipped.name,
+            family_digest: shipped.digest,
             sequencer: anvil.addresses()[0],
             min_stake: U256::from(1u64),
             commit_window: 5,
@@ -193,14 +197,29 @@ async fn swap_first_users(archive: &Path) {
     let url = format!("sqlite://{}", archive.join("1/users.sqlite").display());
     let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
     sqlx::raw_sql(
-        "UPDATE users SET leaf_index = -1 WHERE leaf_index = 0; \
-         UPDATE users SET leaf_index = 0 WHERE leaf_index = 1; \
-         UPDATE users SET leaf_index = 1 WHERE leaf_index = -1;",
+        "UPDATE users SET position = -1 WHERE batch = 0 AND position = 0; \
+         UPDATE users SET position = 0 WHERE batch = 0 AND position = 1; \
+         UPDATE users SET position = 1 WHERE batch = 0 AND position = -1;",
     )
     .execute(&pool)
     .await
     .unwrap();
     pool.close().await;
+}
+
+/// Replaces the slots of the user at `position` of batch 0 of the archived
+/// sequence 1 with `slots`; the slots it had.
+async fn set_slots(archive: &Path, position: i64, slots: Option<Vec<u8>>) -> Vec<u8> {
+    let url = format!("sqlite://{}", archive.join("1/users.sqlite").display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let select = "SELECT slots FROM users WHERE batch = 0 AND position = ?";
+    let before: Vec<u8> = sqlx::query_scalar(select).bind(position).fetch_one(&pool).await.unwrap();
+    if let Some(slots) = slots {
+        let update = "UPDATE users SET slots = ? WHERE batch = 0 AND position = ?";
+        sqlx::query(update).bind(slots).bind(position).execute(&pool).await.unwrap();
+    }
+    pool.close().await;
+    before
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -217,7 +236,18 @@ async fn a_witness_that_does_not_rebuild_the_posted_root_is_refused_until_it_doe
     assert!(report.contains("not the posted root"), "{report}");
     assert!(stored_root(&database).is_none(), "nothing of a refused witness is stored");
 
+    // The order put back, but user 1 of batch 0 lists BTC twice (slots of
+    // 2-byte asset index and 8-byte balance): refused, naming the user.
     swap_first_users(&chain.archive()).await;
+    let slots = set_slots(&chain.archive(), 1, None).await;
+    assert_eq!(slots.len(), 20, "two slots: BTC and USDT");
+    let twice_btc = [&slots[..10], &slots[..10]].concat();
+    set_slots(&chain.archive(), 1, Some(twice_btc)).await;
+    let refusal = "batch 0, user 1: asset indices 0 then 0 are not strictly increasing";
+    until("the user to be refused", &config, || status(&config).contains(refusal));
+    assert!(stored_root(&database).is_none(), "nothing of a refused witness is stored");
+
+    set_slots(&chain.archive(), 1, Some(slots)).await;
     until("the fixed witness to be taken in", &config, || stored_root(&database).is_some());
     assert_eq!(stored_root(&database), Some(root));
     assert!(!status(&config).contains("refused witnesses"), "the refusal is cleared");
@@ -274,19 +304,23 @@ async fn publishing_refuses_bad_input_and_finishes_what_a_crash_left_pending() {
     let refused = chain.publish_command(&snapshot, 0, 1).assert().failure();
     let error = String::from_utf8(refused.get_output().stderr.clone()).unwrap();
     assert!(error.contains("balances.csv:2"), "{error}");
-    // A shape the registry's verifier does not check.
-    write_snapshot(&snapshot, 3);
-    let other = chain.publish_command(&snapshot, 0, 1).args(["--shape", "b1024-a4-k8-l1"]).assert().failure();
+    // More assets than the registry's family (tiny: 4) holds.
+    std::fs::write(snapshot.join("assets.csv"), "symbol,decimals,price_usd\nA,0,1\nB,0,1\nC,0,1\nD,0,1\nE,0,1\n")
+        .unwrap();
+    std::fs::write(snapshot.join("balances.csv"), "id,A,B,C,D,E\nalice,1,,,,2\n").unwrap();
+    let other = chain.publish_command(&snapshot, 0, 1).assert().failure();
     let error = String::from_utf8(other.get_output().stderr.clone()).unwrap();
-    assert!(error.contains("checks proofs of shape b4-a2-k2-l1"), "{error}");
+    let expected = "assets.csv:6: asset 'E' is asset number 5, but the circuit family holds at most 4 assets";
+    assert!(error.contains(expected), "{error}");
     assert_eq!(count().await, U256::ZERO);
     assert!(!chain.archive().exists() || std::fs::read_dir(chain.archive()).unwrap().next().is_none());
 
     // A publication that died after posting: its pending entry is finished
     // by the next run, which does not post the same balances again.
     let snapshot = chain.snapshot(4);
-    let loaded = Snapshot::load(&snapshot, &load_options(Some(Shape::TINY))).unwrap();
-    let committed = CommittedSnapshot::new(loaded, Shape::TINY, &mut ChaCha20Rng::seed_from_u64(5)).unwrap();
+    let family = Family::tiny();
+    let loaded = Snapshot::load(&snapshot, &load_options(&family)).unwrap();
+    let committed = CommittedSnapshot::new(loaded, &family, &mut ChaCha20Rng::seed_from_u64(5)).unwrap();
     let archive = SequenceArchive::new(chain.archive());
     let pending = archive.write_pending(&committed, 1).await.unwrap();
     let statement = OnChainStatement::from_file(&pending.statement).unwrap().encode();

@@ -13,8 +13,12 @@ use crate::registry::LiabilityRegistry;
 /// The registry's constructor arguments.
 #[derive(Clone, Debug)]
 pub struct RegistryParams {
-    /// The plonky2 verifier contract of the final circuit.
+    /// The plonky2 verifier contract of the family's final circuit.
     pub verifier: Address,
+    /// The circuit family's name.
+    pub family: String,
+    /// The family's digest.
+    pub family_digest: B256,
     /// Who may post sequences.
     pub sequencer: Address,
     /// Stake a prover needs to commit (wei).
@@ -32,6 +36,10 @@ pub struct Deployment {
     pub registry: Address,
     /// Its verifier.
     pub verifier: Address,
+    /// The circuit family it records.
+    pub family: String,
+    /// The family's digest.
+    pub family_digest: B256,
     /// Its owner (the deployer).
     pub owner: Address,
     /// Its sequencer.
@@ -62,6 +70,8 @@ pub async fn deploy_registry<P: Provider>(provider: &P, params: &RegistryParams)
     let builder = LiabilityRegistry::deploy_builder(
         provider,
         params.verifier,
+        params.family.clone(),
+        params.family_digest,
         params.sequencer,
         params.min_stake,
         params.commit_window,
@@ -73,6 +83,8 @@ pub async fn deploy_registry<P: Provider>(provider: &P, params: &RegistryParams)
     let deployment = Deployment {
         registry,
         verifier: params.verifier,
+        family: params.family.clone(),
+        family_digest: params.family_digest,
         owner,
         sequencer: params.sequencer,
         chain_id: provider.get_chain_id().await?,

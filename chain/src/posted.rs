@@ -8,7 +8,7 @@ use alloy::rpc::types::{Filter, Log};
 use alloy::sol_types::SolEvent;
 use anyhow::{Context, Result, ensure};
 use zkpor_circuits::encoding::HashHex;
-use zkpor_exchange::published::StatementFile;
+use zkpor_protocol::statement::StatementFile;
 
 use crate::registry::{LiabilityRegistry, b256_to_hash};
 use crate::statement::OnChainStatement;

@@ -14,13 +14,13 @@ use tracing::{info, warn};
 use zkpor_circuits::encoding::HashHex;
 use zkpor_exchange::archive::SequenceArchive;
 use zkpor_exchange::committed::CommittedSnapshot;
-use zkpor_exchange::published::{PublishedTree, StatementFile};
 use zkpor_exchange::server::PostedRoots;
+use zkpor_protocol::statement::StatementFile;
 
 use crate::posted::posted_sequence;
 use crate::registry::{LiabilityRegistry, LiabilityRegistryErrors, b256_to_hash, hash_to_b256};
 use crate::statement::OnChainStatement;
-use crate::verifier::registry_shape;
+use crate::verifier::{VerifierCheck, check_registry_verifier};
 
 /// A posted sequence, as `zkpor exchange publish` reports it.
 #[derive(Clone, Debug, Serialize)]
@@ -109,14 +109,20 @@ pub async fn publish<P: Provider>(
         allowed == sequencer,
         "{sequencer} is not the registry's sequencer ({allowed}): only it may post sequences"
     );
-    match registry_shape(provider, registry).await? {
-        Some(shape) => ensure!(
-            shape == committed.shape(),
-            "the registry's verifier checks proofs of shape {shape}, the tree is built in shape {}: no proof of it \
-             could ever be verified; use --shape {shape}",
-            committed.shape()
+    let family = committed.family().name();
+    match check_registry_verifier(provider, registry).await? {
+        VerifierCheck::Vouched { family: registry_family } => ensure!(
+            registry_family == family,
+            "the registry's sequences are proven on family {registry_family}, the tree is built on family {family}: \
+             no proof of it could ever be verified"
         ),
-        None => warn!("the registry's verifier is not one zkpor ships: the tree's shape cannot be checked against it"),
+        VerifierCheck::NotVouched { family: registry_family, reason } => {
+            ensure!(
+                registry_family == family,
+                "the registry records family {registry_family}, the tree is built on family {family}"
+            );
+            warn!("the registry's verifier is not vouched for by this build: {reason}");
+        }
     }
     let finished = reconcile(provider, registry, archive).await?;
     let new_statement = committed.statement_file(0);
@@ -176,7 +182,7 @@ pub async fn publish<P: Provider>(
 /// Whether two statements claim the same accounts, prices and totals
 /// (their roots differ: every publication draws new nonces).
 fn same_claim(a: &StatementFile, b: &StatementFile) -> bool {
-    a.account_count == b.account_count && a.assets == b.assets && a.shape == b.shape
+    a.account_count == b.account_count && a.assets == b.assets && a.family == b.family
 }
 
 /// The registry answering which root a sequence is posted with, for the

@@ -10,10 +10,10 @@ use alloy::sol_types::SolEvent;
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use zkpor_circuits::encoding::HashHex;
-use zkpor_exchange::published::StatementFile;
+use zkpor_protocol::statement::StatementFile;
 
 use crate::posted::posted_sequence;
-use crate::registry::{LiabilityRegistry, SequenceStatus, b256_to_hash};
+use crate::registry::{LiabilityRegistry, RegistryStatus, b256_to_hash};
 
 /// A sequence as the registry shows it.
 #[derive(Clone, Debug, Serialize)]
@@ -21,7 +21,7 @@ pub struct SequenceReport {
     /// The sequence number.
     pub sequence: u64,
     /// Where it stands.
-    pub status: SequenceStatus,
+    pub status: RegistryStatus,
     /// The account tree's root.
     pub root: HashHex,
     /// The statement's digest, as stored.
@@ -71,7 +71,7 @@ pub async fn read_sequence<P: Provider>(
         bail!("sequence {sequence} is not posted (the registry has {count})");
     };
     let number = U256::from(sequence);
-    let status = SequenceStatus::try_from(contract.status(number).call().await.context("reading the status")?)?;
+    let status = RegistryStatus::try_from(contract.status(number).call().await.context("reading the status")?)?;
     let info = contract.sequenceInfo(number).call().await.context("reading the sequence")?;
     let (statement, statement_error) = match posted.statement_file() {
         Ok(file) => (Some(file), None),

@@ -4,7 +4,8 @@ use alloy::primitives::{Address as EvmAddress, B256, keccak256};
 use zkpor_circuits::encoding::{Address, EncodingError, HashHex};
 
 alloy::sol!(
-    #[allow(missing_docs)]
+    // The constructor's deploy binding takes its seven parameters and the provider.
+    #[allow(missing_docs, clippy::too_many_arguments)]
     #[sol(rpc)]
     #[derive(Debug, PartialEq, Eq)]
     LiabilityRegistry,
@@ -39,76 +40,7 @@ pub fn from_evm_address(address: EvmAddress) -> Address {
     Address(address.0.0)
 }
 
-/// `TryFrom<u8>` for an enum that mirrors a Solidity enum: the variants in
-/// the contract's declaration order.
-macro_rules! solidity_enum {
-    ($name:ident, $what:literal, [$($variant:ident),+]) => {
-        impl TryFrom<u8> for $name {
-            type Error = anyhow::Error;
-
-            fn try_from(value: u8) -> anyhow::Result<Self> {
-                const VARIANTS: &[$name] = &[$($name::$variant),+];
-                VARIANTS.get(usize::from(value)).copied().ok_or_else(|| anyhow::anyhow!("unknown {} {value}", $what))
-            }
-        }
-    };
-}
-
-/// Where a sequence stands (the contract's `Status`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SequenceStatus {
-    /// Never posted.
-    None,
-    /// Posted; no commit in the current round yet.
-    Posted,
-    /// The commit window T1 is open.
-    Committing,
-    /// The reveal window T2 is open and nothing is verified yet.
-    Revealing,
-    /// A valid proof was revealed.
-    Verified,
-    /// T2 ended without a valid proof; `settle` reopens it.
-    Expired,
-}
-
-solidity_enum!(SequenceStatus, "sequence status", [None, Posted, Committing, Revealing, Verified, Expired]);
-
-impl std::fmt::Display for SequenceStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            SequenceStatus::None => "not posted",
-            SequenceStatus::Posted => "posted",
-            SequenceStatus::Committing => "committing",
-            SequenceStatus::Revealing => "revealing",
-            SequenceStatus::Verified => "verified",
-            SequenceStatus::Expired => "expired, awaiting settle",
-        })
-    }
-}
-
-/// Where a prover's commit in one round stands (the contract's
-/// `CommitState`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CommitState {
-    /// No commit.
-    None,
-    /// Committed, waiting for its reveal.
-    Committed,
-    /// Revealed and valid; reward not claimed yet.
-    Valid,
-    /// Revealed and invalid: slashed.
-    Invalid,
-    /// Valid and paid.
-    Rewarded,
-    /// Never revealed in a round that failed: slashed.
-    Slashed,
-    /// Never revealed in a round another prover won: released.
-    Released,
-}
-
-solidity_enum!(CommitState, "commit state", [None, Committed, Valid, Invalid, Rewarded, Slashed, Released]);
+pub use zkpor_protocol::states::{CommitState, RegistryStatus};
 
 #[cfg(test)]
 mod tests {
@@ -127,8 +59,8 @@ mod tests {
 
     #[test]
     fn enums_decode_in_the_contracts_order() {
-        assert_eq!(SequenceStatus::try_from(5).unwrap(), SequenceStatus::Expired);
-        assert!(SequenceStatus::try_from(6).unwrap_err().to_string().contains("unknown sequence status 6"));
+        assert_eq!(RegistryStatus::try_from(5).unwrap(), RegistryStatus::Expired);
+        assert!(RegistryStatus::try_from(6).unwrap_err().to_string().contains("'6' is not a RegistryStatus"));
         assert_eq!(CommitState::try_from(1).unwrap(), CommitState::Committed);
         assert_eq!(CommitState::try_from(6).unwrap(), CommitState::Released);
         assert!(CommitState::try_from(7).is_err());

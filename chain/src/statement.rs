@@ -1,15 +1,16 @@
 //! The statement a sequence emits on chain (`postSequence`'s `statement`).
 //!
-//! `abi.encode(uint8 version, string shape, StatementAsset[] assets)`, version
-//! 1, one entry per asset in statement order. The contract stores only root
+//! `abi.encode(uint8 version, string family, uint64 batches, StatementAsset[] assets)`,
+//! version 2, one entry per real asset of the sequence in statement order
+//! (never the family's unused asset slots). The contract stores only root
 //! and digest; readers decode this, rebuild the statement's field elements
-//! (unit prices from decimals and price) and check that they hash to the
-//! stored digest.
+//! (asset codes from symbols and decimals, unit prices from decimals and
+//! price) and check that they hash to the stored digest.
 
 use alloy::sol_types::{SolType, sol_data};
 use anyhow::{Context, Result, ensure};
 use zkpor_circuits::encoding::HashHex;
-use zkpor_exchange::published::{AssetTotals, StatementFile, StatementShape};
+use zkpor_protocol::statement::{AssetTotals, StatementFile};
 use zkpor_snapshot::decimal::{Price, format_units, parse_units};
 
 alloy::sol! {
@@ -30,32 +31,35 @@ alloy::sol! {
     }
 }
 
-/// `(uint8, string, StatementAsset[])`, encoded as function parameters.
-type Encoding = (sol_data::Uint<8>, sol_data::String, sol_data::Array<StatementAsset>);
+/// `(uint8, string, uint64, StatementAsset[])`, encoded as function parameters.
+type Encoding = (sol_data::Uint<8>, sol_data::String, sol_data::Uint<64>, sol_data::Array<StatementAsset>);
 
 /// The encoding version this code writes and reads.
-pub const STATEMENT_VERSION: u8 = 1;
+pub const STATEMENT_VERSION: u8 = 2;
 
 /// A decoded on-chain statement.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OnChainStatement {
-    /// The circuit shape, as `b<B>-a<A>-k<K>-l<L>`.
-    pub shape: String,
-    /// The assets.
+    /// The circuit family it is proven on.
+    pub family: String,
+    /// Batches at the bottom of the tree.
+    pub batches: u64,
+    /// The real assets.
     pub assets: Vec<StatementAsset>,
 }
 
 impl OnChainStatement {
-    /// `abi.encode(version, shape, assets)`.
+    /// `abi.encode(version, family, batches, assets)`.
     pub fn encode(&self) -> Vec<u8> {
-        Encoding::abi_encode_params(&(STATEMENT_VERSION, self.shape.clone(), self.assets.clone()))
+        Encoding::abi_encode_params(&(STATEMENT_VERSION, self.family.clone(), self.batches, self.assets.clone()))
     }
 
     /// Decodes what `postSequence` emitted.
     pub fn decode(bytes: &[u8]) -> Result<Self> {
-        let (version, shape, assets) = Encoding::abi_decode_params(bytes).context("decoding the statement")?;
+        let (version, family, batches, assets) =
+            Encoding::abi_decode_params(bytes).context("decoding the statement")?;
         ensure!(version == STATEMENT_VERSION, "statement encoding version {version}, expected {STATEMENT_VERSION}");
-        Ok(OnChainStatement { shape, assets })
+        Ok(OnChainStatement { family, batches, assets })
     }
 
     /// The on-chain form of a statement file: exact prices and totals in
@@ -77,8 +81,7 @@ impl OnChainStatement {
                 })
             })
             .collect::<Result<_>>()?;
-        let shape = file.shape.dense("posting a statement on chain")?;
-        Ok(OnChainStatement { shape: shape.to_string(), assets })
+        Ok(OnChainStatement { family: file.family.clone(), batches: file.batches, assets })
     }
 
     /// The statement file of a posted sequence, after checking that its
@@ -110,13 +113,12 @@ impl OnChainStatement {
             .collect::<Result<_>>()?;
         let file = StatementFile {
             sequence,
+            family: self.family.clone(),
             root,
             account_count,
+            batches: self.batches,
             digest,
             assets,
-            shape: StatementShape::Dense(
-                self.shape.parse().with_context(|| format!("the statement's shape '{}'", self.shape))?,
-            ),
         };
         file.checked_statement().context("the statement emitted on chain does not match the registry's digest")?;
         Ok(file)
@@ -157,9 +159,9 @@ mod tests {
             equity: 125_574_144_568,
             debt: 10_000_000,
         };
-        let statement = OnChainStatement { shape: "b1024-a4-k8-l1".into(), assets: vec![asset.clone(); 3] };
+        let statement = OnChainStatement { family: "standard".into(), batches: 15, assets: vec![asset.clone(); 3] };
         let bytes = statement.encode();
-        assert_eq!(bytes.len(), 32 * (6 + 6 * 3), "5 head words, the shape, 6 words per asset");
+        assert_eq!(bytes.len(), 32 * (7 + 6 * 3), "6 head words, the family, 6 words per asset");
         assert_eq!(OnChainStatement::decode(&bytes).unwrap(), statement);
         assert_eq!(symbol_from_bytes32(asset.symbol).unwrap(), "BTC");
         assert!(symbol_to_bytes32(&"X".repeat(33)).is_err());
@@ -167,31 +169,8 @@ mod tests {
 
     #[test]
     fn a_statement_file_round_trips_and_its_digest_is_checked() {
-        let file = StatementFile {
-            sequence: 3,
-            root: format!("0x{}", "0000000000000001".repeat(4)).parse().unwrap(),
-            account_count: 2,
-            digest: format!("0x{}", "0000000000000000".repeat(4)).parse().unwrap(),
-            assets: vec![
-                AssetTotals {
-                    symbol: "BTC".into(),
-                    decimals: 8,
-                    price_usd: "91234.56".into(),
-                    equity: "1.5".into(),
-                    debt: "0.00000001".into(),
-                },
-                AssetTotals {
-                    symbol: "USDT".into(),
-                    decimals: 6,
-                    price_usd: "1".into(),
-                    equity: "250.5".into(),
-                    debt: "0".into(),
-                },
-            ],
-            shape: StatementShape::Dense("tiny".parse().unwrap()),
-        };
-        let digest = HashHex(file.statement().unwrap().digest());
-        let file = StatementFile { digest, ..file };
+        let file = zkpor_protocol::test_support::two_asset_statement();
+        let digest = file.digest;
         let on_chain = OnChainStatement::from_file(&file).unwrap();
         assert_eq!((on_chain.assets[0].priceMantissa, on_chain.assets[0].priceFractionDigits), (9_123_456, 2));
         assert_eq!((on_chain.assets[0].equity, on_chain.assets[0].debt), (150_000_000, 1));
@@ -208,8 +187,8 @@ mod tests {
 
     #[test]
     fn refuses_other_versions_and_garbage() {
-        let other = Encoding::abi_encode_params(&(2u8, String::from("tiny"), Vec::<StatementAsset>::new()));
-        assert!(OnChainStatement::decode(&other).unwrap_err().to_string().contains("version 2"));
+        let other = Encoding::abi_encode_params(&(1u8, String::from("tiny"), 1u64, Vec::<StatementAsset>::new()));
+        assert!(OnChainStatement::decode(&other).unwrap_err().to_string().contains("version 1"));
         assert!(OnChainStatement::decode(&[1, 2, 3]).is_err());
     }
 }

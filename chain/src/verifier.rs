@@ -1,19 +1,21 @@
-//! The generated plonky2 verifiers: the bytecode of those zkpor ships,
-//! deploying one, and checking a proof with one as an `eth_call`.
+//! The generated plonky2 verifiers: the bytecode of those zkpor ships (one
+//! per shipped circuit family), deploying one, checking a proof with one as
+//! an `eth_call`, and checking that a registry's verifier is the one this
+//! build generates for the registry's family.
 //!
-//! A verifier is generated per circuit shape by `zkpor contracts
-//! gen-verifier` into `contracts/src/generated/` and compiled by forge into
-//! `contracts/artifacts/`; the artifacts of the shipped shapes are embedded
-//! here, so deploying them needs no toolchain.
+//! A verifier is generated per family by `zkpor contracts gen-verifier` into
+//! `contracts/src/generated/` and compiled by forge into
+//! `contracts/artifacts/`, with the family's digest in
+//! `contracts/artifacts/families.json`; the artifacts of the shipped families
+//! are embedded here, so deploying them needs no toolchain.
 
 use alloy::network::TransactionBuilder;
-use alloy::primitives::{Address, Bytes, U256};
+use alloy::primitives::{Address, B256, Bytes, U256};
 use alloy::providers::Provider;
 use alloy::rpc::types::TransactionRequest;
 use anyhow::{Context, Result, bail, ensure};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tracing::info;
-use zkpor_circuits::Shape;
 
 alloy::sol! {
     /// The interface of every generated verifier.
@@ -34,56 +36,115 @@ alloy::sol! {
         function PROOF_BYTES() external view returns (uint256);
         /// Digest of the final circuit it verifies.
         function CIRCUIT_DIGEST() external view returns (bytes32);
-    }
-}
-
-/// The forge artifacts of the verifiers zkpor ships, by shape.
-const SHIPPED: &[(&str, &str)] = &[
-    ("b4-a2-k2-l1", include_str!("../../contracts/artifacts/FinalProofVerifier_b4_a2_k2_l1.json")),
-    ("b1024-a4-k8-l1", include_str!("../../contracts/artifacts/FinalProofVerifier_b1024_a4_k8_l1.json")),
-    ("b1024-a8-k8-l1", include_str!("../../contracts/artifacts/FinalProofVerifier_b1024_a8_k8_l1.json")),
-];
-
-/// The shapes whose verifier zkpor ships.
-pub fn shipped_shapes() -> Vec<Shape> {
-    SHIPPED.iter().map(|(shape, _)| shape.parse().expect("a shipped shape parses")).collect()
-}
-
-alloy::sol! {
-    /// What every generated verifier exposes of its shape: the contract
-    /// whose code, after a STOP byte, is the table of its circuit's
-    /// constants (the runtime code of all generated verifiers is the same).
-    #[sol(rpc)]
-    interface TableStoreHolder {
+        /// The contract whose code, after a STOP byte, is the table of the
+        /// circuit's constants.
         function TABLE_STORE() external view returns (address);
     }
 }
 
-/// The shipped shape whose verifier's constant table is `table`, if any.
-pub fn shipped_shape_of_table(table: &[u8]) -> Option<Shape> {
-    if table.is_empty() {
-        return None;
-    }
-    let table = alloy::hex::encode(table);
-    SHIPPED.iter().find_map(|(shape, json)| {
-        let value: serde_json::Value = serde_json::from_str(json).ok()?;
-        let creation = value["bytecode"]["object"].as_str()?;
-        creation.contains(&table).then(|| shape.parse().expect("a shipped shape parses"))
-    })
+/// The forge artifacts of the verifiers zkpor ships, by family.
+const SHIPPED: &[(&str, &str)] = &[
+    ("standard", include_str!("../../contracts/artifacts/FinalProofVerifier_standard.json")),
+    ("tiny", include_str!("../../contracts/artifacts/FinalProofVerifier_tiny.json")),
+];
+
+/// The digests of the shipped families, as generated with their verifiers.
+const FAMILIES: &str = include_str!("../../contracts/artifacts/families.json");
+
+/// One shipped family in `families.json`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShippedFamily {
+    /// The family's name.
+    pub name: String,
+    /// Its digest (the final circuit's), as the verifier exposes it.
+    pub digest: B256,
+    /// Its verifier contract's name.
+    pub contract: String,
 }
 
-/// The shape of `registry`'s verifier, if it is one zkpor ships.
-pub async fn registry_shape<P: Provider>(provider: &P, registry: Address) -> Result<Option<Shape>> {
+/// The families whose verifier zkpor ships.
+pub fn shipped_families() -> Vec<ShippedFamily> {
+    serde_json::from_str(FAMILIES).expect("the embedded families.json parses")
+}
+
+/// The shipped family named `name`.
+pub fn shipped_family(name: &str) -> Option<ShippedFamily> {
+    shipped_families().into_iter().find(|family| family.name == name)
+}
+
+/// Whether a registry's verifier is the one this build generates for the
+/// registry's family.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum VerifierCheck {
+    /// It is: the registry's family, its digest, the verifier's runtime code
+    /// and its constant table are all this build's.
+    Vouched {
+        /// The family.
+        family: String,
+    },
+    /// It is not, or cannot be told: a root it verified is not vouched for
+    /// by this build.
+    NotVouched {
+        /// The family the registry names.
+        family: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl VerifierCheck {
+    /// Whether the verifier is vouched for.
+    pub fn is_vouched(&self) -> bool {
+        matches!(self, VerifierCheck::Vouched { .. })
+    }
+}
+
+/// The family `registry` records and its digest.
+pub async fn registry_family<P: Provider>(provider: &P, registry: Address) -> Result<(String, B256)> {
+    let contract = crate::registry::LiabilityRegistry::new(registry, provider);
+    let family = contract.family().call().await.context("reading the registry's family")?;
+    let digest = contract.familyDigest().call().await.context("reading the registry's family digest")?;
+    Ok((family, digest))
+}
+
+/// Compares `registry`'s verifier with the one this build generates for the
+/// family the registry records: the family and its digest must be a
+/// shipped family's, the verifier's runtime code the artifact's (its one
+/// immutable, the table's address, aside), the table's code what the
+/// artifact deploys, and the verifier's `CIRCUIT_DIGEST` the family's.
+pub async fn check_registry_verifier<P: Provider>(provider: &P, registry: Address) -> Result<VerifierCheck> {
+    let (family, digest) = registry_family(provider, registry).await?;
+    let not = |reason: String| Ok(VerifierCheck::NotVouched { family: family.clone(), reason });
+    let Some(shipped) = shipped_family(&family) else {
+        let known: Vec<String> = shipped_families().into_iter().map(|f| f.name).collect();
+        return not(format!("this build knows the families {}, not '{family}'", known.join(", ")));
+    };
+    if shipped.digest != digest {
+        return not(format!("the registry records digest {digest} for '{family}', this build's is {}", shipped.digest));
+    }
     let verifier = crate::registry::LiabilityRegistry::new(registry, provider)
         .verifier()
         .call()
         .await
         .context("reading the registry's verifier")?;
-    let Ok(store) = TableStoreHolder::new(verifier, provider).TABLE_STORE().call().await else {
-        return Ok(None);
-    };
-    let code = provider.get_code_at(store).await.context("reading the verifier's constant table")?;
-    Ok(code.split_first().and_then(|(_, table)| shipped_shape_of_table(table)))
+    let artifact = VerifierArtifact::shipped(&family)?;
+    let code = provider.get_code_at(verifier).await.context("reading the verifier's code")?;
+    if !artifact.runtime_matches(&code) {
+        return not(format!("the verifier at {verifier} runs other code than this build's verifier of '{family}'"));
+    }
+    let contract = FinalProofVerifier::new(verifier, provider);
+    let circuit = contract.CIRCUIT_DIGEST().call().await.context("reading the verifier's circuit digest")?;
+    if circuit != digest {
+        return not(format!("the verifier checks proofs of circuit {circuit}, not of the family's {digest}"));
+    }
+    let store = contract.TABLE_STORE().call().await.context("reading the verifier's constant table")?;
+    let table = provider.get_code_at(store).await.context("reading the verifier's constant table")?;
+    if table.is_empty() || !artifact.deploys_table(&table) {
+        return not(format!("the verifier's constant table at {store} is not this build's for '{family}'"));
+    }
+    Ok(VerifierCheck::Vouched { family })
 }
 
 /// A compiled verifier contract.
@@ -93,22 +154,48 @@ pub struct VerifierArtifact {
     pub name: String,
     /// Its creation bytecode.
     pub bytecode: Bytes,
+    /// Its runtime bytecode, immutables zero.
+    pub runtime: Bytes,
+    /// Where the runtime code holds immutables: (start, length) in bytes.
+    pub immutables: Vec<(usize, usize)>,
 }
 
 impl VerifierArtifact {
-    /// The shipped verifier of `shape`; fails, saying how to make one, for
-    /// a shape zkpor does not ship.
-    pub fn shipped(shape: &Shape) -> Result<Self> {
-        let name = shape.to_string();
-        let Some((_, json)) = SHIPPED.iter().find(|(s, _)| *s == name) else {
-            let shipped: Vec<&str> = SHIPPED.iter().map(|(s, _)| *s).collect();
+    /// The shipped verifier of family `family`; fails, saying how to make
+    /// one, for a family zkpor does not ship.
+    pub fn shipped(family: &str) -> Result<Self> {
+        let Some((_, json)) = SHIPPED.iter().find(|(name, _)| *name == family) else {
+            let shipped: Vec<&str> = SHIPPED.iter().map(|(name, _)| *name).collect();
             bail!(
-                "zkpor ships verifiers for the shapes {}, not {name}: generate one with `zkpor contracts gen-verifier \
-                 --shape {name}`, build it with forge in contracts/ and pass its artifact with --verifier-artifact",
+                "zkpor ships verifiers for the families {}, not '{family}': generate one with `zkpor contracts \
+                 gen-verifier --family NAME`, build it with forge in contracts/ and pass its artifact with \
+                 --verifier-artifact",
                 shipped.join(", ")
             );
         };
-        Self::from_json(json).with_context(|| format!("the embedded verifier artifact of {name}"))
+        Self::from_json(json).with_context(|| format!("the embedded verifier artifact of family {family}"))
+    }
+
+    /// Whether `code` is this artifact's runtime code, the immutables aside.
+    pub fn runtime_matches(&self, code: &[u8]) -> bool {
+        if code.len() != self.runtime.len() {
+            return false;
+        }
+        let mut code = code.to_vec();
+        for &(start, length) in &self.immutables {
+            if let Some(part) = code.get_mut(start..start + length) {
+                part.fill(0);
+            }
+        }
+        code == self.runtime.as_ref()
+    }
+
+    /// Whether `table`, the code of a verifier's constant table, is the one
+    /// this artifact's constructor deploys (its bytes after the STOP byte
+    /// are part of the creation code).
+    pub fn deploys_table(&self, table: &[u8]) -> bool {
+        let Some((_, constants)) = table.split_first() else { return false };
+        !constants.is_empty() && self.bytecode.windows(constants.len()).any(|window| window == constants)
     }
 
     /// A verifier from a forge artifact file (`contracts/out/<Name>.sol/<Name>.json`
@@ -123,8 +210,25 @@ impl VerifierArtifact {
         let code = value["bytecode"]["object"].as_str().context("no bytecode.object")?;
         let bytecode: Bytes = code.parse().context("bytecode.object is not hex")?;
         ensure!(!bytecode.is_empty(), "the artifact has empty bytecode");
+        let runtime: Bytes = value["deployedBytecode"]["object"]
+            .as_str()
+            .unwrap_or("0x")
+            .parse()
+            .context("deployedBytecode.object is not hex")?;
+        let mut immutables = Vec::new();
+        if let Some(references) = value["deployedBytecode"]["immutableReferences"].as_object() {
+            for places in references.values() {
+                for place in places.as_array().into_iter().flatten() {
+                    let field = |name: &str| place[name].as_u64().map(|v| v as usize);
+                    immutables.push((
+                        field("start").context("an immutable reference without start")?,
+                        field("length").context("an immutable reference without length")?,
+                    ));
+                }
+            }
+        }
         let name = value["contractName"].as_str().unwrap_or("FinalProofVerifier").to_string();
-        Ok(VerifierArtifact { name, bytecode })
+        Ok(VerifierArtifact { name, bytecode, runtime, immutables })
     }
 }
 

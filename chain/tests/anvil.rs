@@ -10,12 +10,12 @@ use plonky2::field::types::PrimeField64;
 use zkpor_chain::anvil::spawn_anvil;
 use zkpor_chain::deploy::{RegistryParams, deploy_registry};
 use zkpor_chain::registry::{
-    LiabilityRegistry, LiabilityRegistryErrors, SequenceStatus, b256_to_hash, from_evm_address, hash_to_b256,
+    LiabilityRegistry, LiabilityRegistryErrors, RegistryStatus, b256_to_hash, from_evm_address, hash_to_b256,
 };
 use zkpor_chain::statement::{OnChainStatement, StatementAsset, symbol_to_bytes32};
 use zkpor_circuits::encoding::HashHex;
 use zkpor_circuits::final_wrap::FinalInputs;
-use zkpor_circuits::statement::Statement;
+use zkpor_circuits::statement::{Statement, asset_code};
 
 /// Deploys a contract that only stops: something with code to stand in for
 /// the verifier, which posting and reading never call.
@@ -39,6 +39,8 @@ async fn deploys_posts_a_sequence_and_reads_it_back() -> anyhow::Result<()> {
     let verifier = deploy_placeholder(&provider).await?;
     let params = RegistryParams {
         verifier,
+        family: "tiny".into(),
+        family_digest: alloy::primitives::B256::repeat_byte(7),
         sequencer,
         min_stake: U256::from(10u64).pow(U256::from(18)),
         commit_window: 5,
@@ -49,17 +51,22 @@ async fn deploys_posts_a_sequence_and_reads_it_back() -> anyhow::Result<()> {
     let registry = LiabilityRegistry::new(deployment.registry, &provider);
     assert_eq!(registry.commitWindow().call().await?, 5);
     assert_eq!(registry.minStake().call().await?, params.min_stake);
+    assert_eq!(registry.family().call().await?, "tiny");
+    assert_eq!(registry.familyDigest().call().await?, params.family_digest);
+    assert_eq!((deployment.family.as_str(), deployment.family_digest), ("tiny", params.family_digest));
 
     let statement = Statement {
         root: "0x0000000000000001000000000000000200000000000000030000000000000004".parse::<HashHex>()?.0,
         account_count: 30,
-        prices: vec![9_123_456, 10_000],
-        equity: vec![125_574_144_568, 3_045_322_418_902],
-        debt: vec![10_000_000, 2_950_000_000],
+        assets: vec![asset_code("BTC", 8)],
+        prices: vec![9_123_456],
+        equity: vec![125_574_144_568],
+        debt: vec![10_000_000],
     };
     let digest = HashHex(statement.digest());
     let encoded = OnChainStatement {
-        shape: "b1024-a4-k8-l1".into(),
+        family: "tiny".into(),
+        batches: 1,
         assets: vec![StatementAsset {
             symbol: symbol_to_bytes32("BTC")?,
             decimals: 8,
@@ -80,8 +87,8 @@ async fn deploys_posts_a_sequence_and_reads_it_back() -> anyhow::Result<()> {
     assert!(receipt.status());
 
     assert_eq!(registry.sequenceCount().call().await?, U256::from(1));
-    let status = SequenceStatus::try_from(registry.status(U256::from(1)).call().await?)?;
-    assert_eq!(status, SequenceStatus::Posted);
+    let status = RegistryStatus::try_from(registry.status(U256::from(1)).call().await?)?;
+    assert_eq!(status, RegistryStatus::Posted);
     let info = registry.sequenceInfo(U256::from(1)).call().await?;
     assert_eq!(b256_to_hash(info.root)?.0, statement.root);
     assert_eq!(b256_to_hash(info.digest)?, digest);
@@ -125,6 +132,8 @@ async fn deploying_against_an_address_without_code_is_refused() -> anyhow::Resul
     let provider = ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(anvil.endpoint_url());
     let params = RegistryParams {
         verifier: anvil.addresses()[5],
+        family: "tiny".into(),
+        family_digest: alloy::primitives::B256::ZERO,
         sequencer: anvil.addresses()[0],
         min_stake: U256::ZERO,
         commit_window: 5,

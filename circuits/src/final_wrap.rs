@@ -85,7 +85,7 @@ impl std::fmt::Display for FinalInputs {
     }
 }
 
-/// The final circuit of one shape.
+/// The final circuit of one family.
 pub struct FinalCircuit {
     data: CircuitData<F, FinalConfig, D>,
     statement: ProofWithPublicInputsTarget<D>,

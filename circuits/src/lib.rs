@@ -1,42 +1,44 @@
 //! The circuits of zkpor and the native computations they mirror.
 //!
-//! A balance snapshot becomes a binary Merkle tree of account leaves. Proving
-//! runs bottom-up:
+//! A balance snapshot becomes a tree of account leaves in tiers. Proving
+//! runs bottom-up, every circuit fixed by the deployment's [`family`]:
 //!
-//! 1. a [`batch`] proof covers `B` leaves: every value range-checked, every
-//!    account solvent at the snapshot's prices, exact per-asset totals, the
-//!    batch root;
-//! 2. an [`aggregation`] proof covers `K` child proofs (batches or lower
-//!    aggregations), level by level up to one root;
-//! 3. a [`statement`] proof verifies the top aggregation and turns it into the
-//!    statement digest that is posted on chain;
+//! 1. a [`batch`] proof covers the users of one batch of a [`tier`]: every
+//!    value range-checked, every user solvent at the snapshot's prices,
+//!    exact per-asset totals, the batch root;
+//! 2. [`aggregation`] nodes verify child proofs (batches, then nodes) up to
+//!    one top node;
+//! 3. a [`statement`] proof verifies the top node and turns it into the
+//!    statement digest that is posted on chain, over the sequence's real
+//!    assets;
 //! 4. the [`final_wrap`] proof verifies the statement proof and binds it to a
 //!    sequence number and a submitter address; it is proven with plonky2's
 //!    Keccak configuration so an EVM contract can check it cheaply.
 //!
-//! [`layout`] says which proofs a tree needs (padding included) and
-//! [`tree_prover`] makes them in this process; [`circuit_set`] builds every
-//! circuit of a [`Shape`].
-//!
-//! The native side ([`account`], [`merkle`], [`statement`]) computes the same
-//! hashes outside any circuit: the exchange builds its tree with it, and users
-//! check their inclusion proofs with it. How it all fits, and why it is sound,
-//! is in `docs/circuits.md`.
+//! [`circuits`] builds every circuit of a family, [`tree`] says which nodes a
+//! tree of some batches has, and [`tree_prover`] proves one in this process.
+//! The native side ([`hash`], [`identity`], [`leaf`], [`merkle`], [`tree`],
+//! [`statement`]) computes the same hashes outside any circuit: the exchange
+//! builds its tree with it, and users check their inclusion proofs with it.
+//! How it all fits, and why it is sound, is in `docs/circuits.md`.
 
-pub mod account;
 pub mod aggregation;
 pub mod batch;
-pub mod circuit_set;
+pub mod circuits;
 pub mod config;
 pub mod encoding;
+pub mod family;
 pub mod final_wrap;
 pub mod gadgets;
-pub mod layout;
+pub mod hash;
+pub mod identity;
+pub mod leaf;
 pub mod merkle;
 pub mod node;
-pub mod shape;
-pub mod sparse;
+pub mod proof_store;
 pub mod statement;
+pub mod tier;
+pub mod tree;
 pub mod tree_prover;
 
 #[cfg(test)]
@@ -56,5 +58,5 @@ pub type FinalConfig = KeccakGoldilocksConfig;
 /// A Poseidon hash as four field elements.
 pub type Hash = plonky2::hash::hash_types::HashOut<F>;
 
-pub use circuit_set::CircuitSet;
-pub use shape::Shape;
+pub use circuits::FamilyCircuits;
+pub use family::Family;

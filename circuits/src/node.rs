@@ -1,7 +1,9 @@
 //! The public inputs shared by batch and aggregation proofs: one node of the
 //! account tree and what lies below it.
 //!
-//! Layout: `root[4] ‖ prices_commitment[4] ‖ account_count ‖ equity[A] ‖ debt[A]`.
+//! Layout: `root[4] ‖ prices_commitment[4] ‖ account_count ‖ equity[A] ‖ debt[A]`,
+//! `A` the family's most assets. Proofs of the nodes below the top carry
+//! the verifier data of a circuit after these ([`crate::aggregation`]).
 
 use plonky2::field::types::PrimeField64;
 use plonky2::hash::hash_types::{HashOut, HashOutTarget};
@@ -19,25 +21,27 @@ pub type NodeProof = ProofWithPublicInputs<F, C, D>;
 pub struct NodeInputs<T> {
     /// Root of the subtree.
     pub root: [T; 4],
-    /// `Poseidon(prices)`: every node of one statement must agree on it.
+    /// The prices commitment: every node of one statement must agree on it.
     pub prices_commitment: [T; 4],
-    /// Real (non-padding) accounts in the subtree.
+    /// Real (non-padding) users in the subtree.
     pub account_count: T,
-    /// Equity total per asset slot.
+    /// Equity total per asset.
     pub equity: Vec<T>,
-    /// Debt total per asset slot.
+    /// Debt total per asset.
     pub debt: Vec<T>,
 }
 
 impl<T: Copy> NodeInputs<T> {
-    /// Number of public inputs for `assets` slots.
+    /// Number of public inputs for `assets` assets.
     pub fn len(assets: usize) -> usize {
         9 + 2 * assets
     }
 
-    /// Reads the layout from a public-input slice of [`Self::len`] elements.
+    /// Reads the layout from the first [`Self::len`] elements of a
+    /// public-input slice.
     pub fn from_slice(inputs: &[T], assets: usize) -> Self {
-        assert_eq!(inputs.len(), Self::len(assets), "node public inputs for {assets} assets");
+        assert!(inputs.len() >= Self::len(assets), "node public inputs for {assets} assets");
+        let inputs = &inputs[..Self::len(assets)];
         NodeInputs {
             root: inputs[0..4].try_into().expect("4 elements"),
             prices_commitment: inputs[4..8].try_into().expect("4 elements"),

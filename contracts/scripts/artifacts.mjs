@@ -26,7 +26,12 @@ for (const name of contracts) {
   const artifact = {
     abi: built.abi,
     bytecode: { object: built.bytecode.object },
-    deployedBytecode: { object: built.deployedBytecode.object },
+    // Where the runtime code holds immutables (set by the constructor):
+    // readers mask them when they compare deployed code with the artifact.
+    deployedBytecode: {
+      object: built.deployedBytecode.object,
+      immutableReferences: built.deployedBytecode.immutableReferences ?? {},
+    },
   };
   const text = JSON.stringify(artifact, null, 2) + '\n';
   const path = join(root, 'artifacts', `${name}.json`);

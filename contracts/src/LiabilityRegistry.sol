@@ -81,8 +81,15 @@ contract LiabilityRegistry is Ownable2Step, ReentrancyGuard {
         CommitState state;
     }
 
-    /// @notice The plonky2 verifier of the final circuit.
+    /// @notice The plonky2 verifier of the final circuit of the family.
     IPlonky2Verifier public immutable verifier;
+    /// @notice The name of the circuit family every sequence is proven on
+    /// (zkpor's `Family`, e.g. "standard"); readers compare the verifier with
+    /// the one generated for it.
+    string public family;
+    /// @notice The family's digest: the circuit digest of its final circuit,
+    /// which the verifier exposes as `CIRCUIT_DIGEST`.
+    bytes32 public immutable familyDigest;
     /// @notice Who may post sequences.
     address public sequencer;
     /// @notice Stake a prover needs to commit.
@@ -145,6 +152,7 @@ contract LiabilityRegistry is Ownable2Step, ReentrancyGuard {
     error NotSequencer(address caller);
     error NotSlashRecipient(address caller);
     error EmptyStatement();
+    error EmptyFamily();
     error NonCanonical(bytes32 value);
     error UnknownSequence(uint256 sequence);
     error AlreadyVerified(uint256 sequence);
@@ -175,19 +183,26 @@ contract LiabilityRegistry is Ownable2Step, ReentrancyGuard {
     }
 
     /// @param verifier_ the plonky2 verifier of the final circuit (fixed for life)
+    /// @param family_ the name of the circuit family the verifier is generated for
+    /// @param familyDigest_ the family's digest (its final circuit's)
     /// @param sequencer_ who may post sequences
     /// @param minStake_ stake a prover needs to commit; also the default slash amount
     /// @param commitWindow_ T1 in blocks
     /// @param revealWindow_ T2 in blocks
     constructor(
         IPlonky2Verifier verifier_,
+        string memory family_,
+        bytes32 familyDigest_,
         address sequencer_,
         uint256 minStake_,
         uint64 commitWindow_,
         uint64 revealWindow_
     ) Ownable(msg.sender) {
         if (address(verifier_) == address(0)) revert ZeroAddress();
+        if (bytes(family_).length == 0) revert EmptyFamily();
         verifier = verifier_;
+        family = family_;
+        familyDigest = familyDigest_;
         _setSequencer(sequencer_);
         _setWindows(commitWindow_, revealWindow_);
         minStake = minStake_;

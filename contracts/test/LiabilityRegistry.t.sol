@@ -21,13 +21,20 @@ contract LiabilityRegistryTest is RegistryFixture {
     function test_constructorRejectsZeroAddressesAndBadWindows() public {
         IPlonky2Verifier v = IPlonky2Verifier(address(verifier));
         vm.expectRevert(LiabilityRegistry.ZeroAddress.selector);
-        new LiabilityRegistry(IPlonky2Verifier(address(0)), sequencer, MIN_STAKE, T1, T2);
+        new LiabilityRegistry(IPlonky2Verifier(address(0)), FAMILY, FAMILY_DIGEST, sequencer, MIN_STAKE, T1, T2);
         vm.expectRevert(LiabilityRegistry.ZeroAddress.selector);
-        new LiabilityRegistry(v, address(0), MIN_STAKE, T1, T2);
+        new LiabilityRegistry(v, FAMILY, FAMILY_DIGEST, address(0), MIN_STAKE, T1, T2);
         vm.expectRevert(abi.encodeWithSelector(LiabilityRegistry.InvalidWindow.selector, uint64(0)));
-        new LiabilityRegistry(v, sequencer, MIN_STAKE, 0, T2);
+        new LiabilityRegistry(v, FAMILY, FAMILY_DIGEST, sequencer, MIN_STAKE, 0, T2);
         vm.expectRevert(abi.encodeWithSelector(LiabilityRegistry.InvalidWindow.selector, uint64(2_000_000)));
-        new LiabilityRegistry(v, sequencer, MIN_STAKE, T1, 2_000_000);
+        new LiabilityRegistry(v, FAMILY, FAMILY_DIGEST, sequencer, MIN_STAKE, T1, 2_000_000);
+        vm.expectRevert(LiabilityRegistry.EmptyFamily.selector);
+        new LiabilityRegistry(v, "", FAMILY_DIGEST, sequencer, MIN_STAKE, T1, T2);
+    }
+
+    function test_recordsTheCircuitFamily() public view {
+        assertEq(keccak256(bytes(registry.family())), keccak256(bytes(FAMILY)), "the family's name");
+        assertEq(registry.familyDigest(), FAMILY_DIGEST, "the family's digest");
     }
 
     function test_onlyOwnerSetsParameters() public {

@@ -30,7 +30,9 @@ contract LiabilityRegistryGasTest is TestBase {
 
     function setUp() public {
         vm.roll(100);
-        registry = new LiabilityRegistry(IPlonky2Verifier(address(new AcceptingVerifier())), sequencer, 1 ether, 10, 20);
+        registry = new LiabilityRegistry(
+            IPlonky2Verifier(address(new AcceptingVerifier())), FAMILY, FAMILY_DIGEST, sequencer, 1 ether, 10, 20
+        );
         vm.deal(sequencer, 100 ether);
     }
 

@@ -159,7 +159,8 @@ contract LiabilityRegistryInvariantTest is TestBase {
         vm.roll(100);
         MockVerifier verifier = new MockVerifier();
         address sequencer = vm.addr(0x5e9);
-        registry = new LiabilityRegistry(IPlonky2Verifier(address(verifier)), sequencer, 1 ether, 5, 8);
+        registry =
+            new LiabilityRegistry(IPlonky2Verifier(address(verifier)), FAMILY, FAMILY_DIGEST, sequencer, 1 ether, 5, 8);
         handler = new RegistryHandler(registry, verifier, sequencer);
         registry.setSlashRecipient(vm.addr(0x7ea5));
         targetContract(address(handler));

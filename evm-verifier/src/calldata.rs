@@ -232,19 +232,19 @@ mod tests {
 
     use plonky2::field::types::Sample;
     use zkpor_circuits::encoding::Address;
-    use zkpor_circuits::{CircuitSet, Shape};
+    use zkpor_circuits::{Family, FamilyCircuits};
 
     use super::*;
     use crate::fixtures::{prove_accounts, sample_accounts};
 
-    /// A real proof of the tiny shape.
+    /// A real proof of the tiny family.
     fn tiny() -> &'static (FinalProof, ProofLayout) {
         static TINY: OnceLock<(FinalProof, ProofLayout)> = OnceLock::new();
         TINY.get_or_init(|| {
-            let circuits = CircuitSet::build(&Shape::TINY);
+            let circuits = FamilyCircuits::build(&Family::tiny(), |_| {}).unwrap();
             let sample =
                 prove_accounts(&circuits, &[3, 20], &sample_accounts(2, 3, 1), 7, Address([9; 20]), 1).unwrap();
-            let layout = ProofLayout::new(&circuits.final_wrap().data().common).unwrap();
+            let layout = ProofLayout::new(&circuits.final_wrap().unwrap().data().common).unwrap();
             (sample.proof, layout)
         })
     }

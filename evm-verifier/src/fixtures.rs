@@ -1,31 +1,23 @@
 //! Real final proofs of small statements, for tests and measurements of the
-//! generated verifier: the accounts are made up, the proofs are not.
+//! generated verifier: the users are made up, the proofs are not.
 
-use anyhow::{Result, ensure};
+use anyhow::{Context, Result, ensure};
 use plonky2::field::types::PrimeField64;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
-use zkpor_circuits::CircuitSet;
-use zkpor_circuits::account::{AccountLeaf, draw_nonce};
-use zkpor_circuits::batch::BatchWitness;
+use zkpor_circuits::FamilyCircuits;
+use zkpor_circuits::batch::TierBatchWitness;
 use zkpor_circuits::encoding::Address;
 use zkpor_circuits::final_wrap::{FinalInputs, FinalProof};
-use zkpor_circuits::layout::TreeLayout;
-use zkpor_circuits::merkle::AccountTree;
-use zkpor_circuits::statement::Statement;
+use zkpor_circuits::identity::draw_nonce;
+use zkpor_circuits::leaf::{Leaf, Slot};
+use zkpor_circuits::node::NodeInputs;
+use zkpor_circuits::proof_store::NoStore;
+use zkpor_circuits::statement::{Statement, asset_code, padded};
 use zkpor_circuits::tree_prover::prove_tree;
 
 use crate::calldata::encode;
 use crate::layout::ProofLayout;
-
-/// One account's balances in smallest units, per asset slot.
-#[derive(Clone, Debug)]
-pub struct Balances {
-    /// Equity per asset.
-    pub equity: Vec<u64>,
-    /// Debt per asset.
-    pub debt: Vec<u64>,
-}
 
 /// A proven statement, ready for the contract.
 #[derive(Clone, Debug)]
@@ -47,62 +39,72 @@ impl SampleProof {
     }
 }
 
-/// Proves that `accounts` (ids drawn from `seed`) at unit `prices` add up,
-/// for `sequence` and `submitter`, with `circuits` (whose shape must hold
-/// them), and checks the proof with plonky2's verifier.
+/// Proves that `users` (signed balances per asset, ids drawn from `seed`)
+/// at unit `prices` (one per real asset, named `ASSET0`, `ASSET1`, ...)
+/// add up, for `sequence` and `submitter`, with `circuits`, and checks the
+/// proof with plonky2's verifier. Each user goes to the smallest tier that
+/// holds them, each tier's users into its batches.
 pub fn prove_accounts(
-    circuits: &CircuitSet,
+    circuits: &FamilyCircuits,
     prices: &[u64],
-    accounts: &[Balances],
+    users: &[Vec<i64>],
     sequence: u64,
     submitter: Address,
     seed: u64,
 ) -> Result<SampleProof> {
-    let shape = *circuits.shape();
-    ensure!(prices.len() == shape.assets(), "{} prices for {} asset slots", prices.len(), shape.assets());
+    let family = circuits.family();
+    let tiers = family.tiers();
+    ensure!(prices.len() <= family.assets(), "{} prices for a family of {} assets", prices.len(), family.assets());
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
-    let leaves: Vec<AccountLeaf> = accounts
-        .iter()
-        .enumerate()
-        .map(|(i, balances)| AccountLeaf {
-            id_hash: draw_nonce(&format!("user-{i}"), &mut rng).1,
-            equity: balances.equity.clone(),
-            debt: balances.debt.clone(),
-        })
-        .collect();
-    let tree = AccountTree::new(leaves.iter().map(AccountLeaf::hash).collect(), shape.assets(), shape.depth());
-    let layout = TreeLayout::new(shape, leaves.len());
-    let batch = |index: usize| {
-        let start = (index * shape.batch_size()).min(leaves.len());
-        let end = ((index + 1) * shape.batch_size()).min(leaves.len());
-        BatchWitness::new(&shape, prices, &leaves[start..end])
-    };
-    let top = prove_tree(circuits.tree(), &layout, prices, batch, |_| {})?;
-    let total = |pick: fn(&Balances) -> &Vec<u64>, asset: usize| accounts.iter().map(|a| pick(a)[asset]).sum();
+    let mut by_tier: Vec<Vec<Leaf>> = vec![Vec::new(); tiers.tiers().len()];
+    for (i, balances) in users.iter().enumerate() {
+        ensure!(balances.len() == prices.len(), "user {i} has {} balances for {} assets", balances.len(), prices.len());
+        let holdings: Vec<Slot> = (0..prices.len() as u16)
+            .zip(balances)
+            .filter(|(_, balance)| **balance != 0)
+            .map(|(asset, &balance)| Slot { asset, balance })
+            .collect();
+        let tier = tiers.tier_for(holdings.len()).context("no tier holds a user")?;
+        let id_hash = draw_nonce(&format!("user-{i}"), &mut rng).1;
+        by_tier[tier].push(Leaf::new(id_hash, &holdings, tiers.tier(tier).slots, family.assets())?);
+    }
+    let slot_prices = padded(prices, family.assets());
+    let mut witnesses = Vec::new();
+    for (tier, leaves) in by_tier.iter().enumerate() {
+        for chunk in leaves.chunks(tiers.tier(tier).batch_size) {
+            witnesses.push(TierBatchWitness::new(tiers.tier(tier), &slot_prices, chunk).map(|w| (tier, w)));
+        }
+    }
+    if witnesses.is_empty() {
+        witnesses.push(TierBatchWitness::new(tiers.tier(0), &slot_prices, &[]).map(|w| (0, w)));
+    }
+    let top = prove_tree(circuits, witnesses.into_iter(), &slot_prices, &mut NoStore, |_| {})?;
+    let inputs = NodeInputs::of(&top, family.assets());
+    let (equity, debt) = inputs.totals();
     let statement = Statement {
-        root: tree.root(),
-        account_count: leaves.len() as u64,
+        root: inputs.root_hash(),
+        account_count: inputs.count(),
+        assets: (0..prices.len()).map(|asset| asset_code(&format!("ASSET{asset}"), 0)).collect(),
         prices: prices.to_vec(),
-        equity: (0..shape.assets()).map(|a| total(|b| &b.equity, a)).collect(),
-        debt: (0..shape.assets()).map(|a| total(|b| &b.debt, a)).collect(),
+        equity: equity[..prices.len()].to_vec(),
+        debt: debt[..prices.len()].to_vec(),
     };
-    let statement_proof = circuits.statement().prove(&top, prices)?;
-    let proof = circuits.final_wrap().prove(&statement_proof, sequence, submitter)?;
+    let statement_proof = circuits.statement()?.prove(&top, &statement)?;
+    let final_wrap = circuits.final_wrap()?;
+    let proof = final_wrap.prove(&statement_proof, sequence, submitter)?;
     let inputs = FinalInputs { root: statement.root, digest: statement.digest(), sequence, submitter };
-    circuits.final_wrap().verify(&proof, &inputs)?;
-    let calldata = encode(&proof, &ProofLayout::new(&circuits.final_wrap().data().common)?)?;
+    final_wrap.verify(&proof, &inputs)?;
+    let calldata = encode(&proof, &ProofLayout::new(&final_wrap.data().common)?)?;
     Ok(SampleProof { statement, proof, inputs, calldata })
 }
 
-/// A few solvent accounts with `assets` slots, varied by `seed`.
-pub fn sample_accounts(assets: usize, count: usize, seed: u64) -> Vec<Balances> {
-    (0..count as u64)
+/// A few solvent users holding each of `assets` assets, varied by `seed`:
+/// some owe part of the first asset's worth.
+pub fn sample_accounts(assets: usize, count: usize, seed: u64) -> Vec<Vec<i64>> {
+    (0..count as i64)
         .map(|i| {
-            let base = 1000 * (seed + 1) + 17 * i;
-            let equity: Vec<u64> = (0..assets as u64).map(|a| base + 3 * a).collect();
-            // Debt in the first asset only, below that asset's equity.
-            let debt = (0..assets).map(|a| if a == 0 { (i * seed) % base } else { 0 }).collect();
-            Balances { equity, debt }
+            let base = 1000 * (seed as i64 + 1) + 17 * i;
+            (0..assets as i64).map(|a| if a == 1 && i % 2 == 1 { -(base / 100) } else { base + 3 * a }).collect()
         })
         .collect()
 }

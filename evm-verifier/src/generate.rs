@@ -76,10 +76,10 @@ impl Constants {
 }
 
 /// Writes the verifier contract `name` for the final circuit described by
-/// `common` and `verifier`; `shape` names the deployment shape in comments.
+/// `common` and `verifier`; `family` names the circuit family in comments.
 pub fn generate_verifier(
     name: &str,
-    shape: &str,
+    family: &str,
     common: &CommonCircuitData<F, D>,
     verifier: &VerifierOnlyCircuitData<FinalConfig, D>,
 ) -> Result<GeneratedVerifier> {
@@ -367,7 +367,7 @@ pub fn generate_verifier(
 
     let values: Vec<(&str, String)> = vec![
         ("NAME", name.to_string()),
-        ("SHAPE", shape.to_string()),
+        ("FAMILY", family.to_string()),
         ("QUERIES", layout.queries.to_string()),
         ("RATE_BITS", fri.config.rate_bits.to_string()),
         ("POW_BITS", fri.config.proof_of_work_bits.to_string()),

@@ -24,19 +24,20 @@ mod gates;
 mod poseidon;
 mod table;
 
-use zkpor_circuits::{CircuitSet, Shape};
+use zkpor_circuits::{Family, FamilyCircuits};
 
 /// The phases the contract's `profile` view reports the gas of, in order.
 pub const PROFILE_PHASES: [&str; 6] =
     ["public-input hash", "transcript", "gate constraints", "vanishing check", "FRI setup", "FRI queries"];
 
-/// Name of the verifier contract of a shape, e.g. `FinalProofVerifier_b4_a2_k2_l1`.
-pub fn contract_name(shape: &Shape) -> String {
-    format!("FinalProofVerifier_{}", shape.to_string().replace('-', "_"))
+/// Name of the verifier contract of a family, e.g. `FinalProofVerifier_standard`.
+pub fn contract_name(family: &Family) -> String {
+    format!("FinalProofVerifier_{}", family.name().replace('-', "_"))
 }
 
-/// Generates the verifier of a shape's final circuit.
-pub fn verifier_for(shape: &Shape, circuits: &CircuitSet) -> anyhow::Result<generate::GeneratedVerifier> {
-    let data = circuits.final_wrap().data();
-    generate::generate_verifier(&contract_name(shape), &shape.to_string(), &data.common, &data.verifier_only)
+/// Generates the verifier of a family's final circuit.
+pub fn verifier_for(circuits: &FamilyCircuits) -> anyhow::Result<generate::GeneratedVerifier> {
+    let family = circuits.family();
+    let data = circuits.final_wrap()?.data();
+    generate::generate_verifier(&contract_name(family), family.name(), &data.common, &data.verifier_only)
 }

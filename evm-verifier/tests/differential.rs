@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Chain, TRANSACTION_GAS_LIMIT, layout, plonky2_accepts, prove, sample, tiny};
+use common::{Chain, TRANSACTION_GAS_LIMIT, layout, plonky2_accepts, prove, sample};
 use plonky2::field::extension::{Extendable, FieldExtension};
 use plonky2::field::types::{Field, PrimeField64};
 use plonky2::plonk::vars::EvaluationVars;
@@ -27,7 +27,7 @@ async fn challenges_match_plonky2_step_by_step() {
     let verifier = FinalProofVerifier::new(chain.verifier, &chain.provider);
     let got = words(&verifier.challenges(sample.calldata.clone().into(), sample.public_inputs()).call().await.unwrap());
 
-    let data = tiny().final_wrap().data();
+    let data = common::final_wrap().data();
     let pih = sample.proof.get_public_inputs_hash();
     let c = sample.proof.get_challenges(pih, &data.verifier_only.circuit_digest, &data.common).unwrap();
     let mut expected: Vec<(String, u64)> = Vec::new();
@@ -60,7 +60,7 @@ async fn gate_constraints_match_plonky2_gate_by_gate() {
     let verifier = FinalProofVerifier::new(chain.verifier, &chain.provider);
     let got = words(&verifier.gateSums(sample.calldata.clone().into(), sample.public_inputs()).call().await.unwrap());
 
-    let data = tiny().final_wrap().data();
+    let data = common::final_wrap().data();
     let common = &data.common;
     let openings = &sample.proof.proof.openings;
     let pih = sample.proof.get_public_inputs_hash();

@@ -11,10 +11,9 @@ use alloy::signers::local::PrivateKeySigner;
 use common::{TRANSACTION_GAS_LIMIT, prove};
 use zkpor_chain::anvil::spawn_anvil;
 use zkpor_chain::deploy::{RegistryParams, deploy_registry};
-use zkpor_chain::registry::{LiabilityRegistry, SequenceStatus, from_evm_address, hash_to_b256};
+use zkpor_chain::registry::{LiabilityRegistry, RegistryStatus, from_evm_address, hash_to_b256};
 use zkpor_chain::statement::{OnChainStatement, StatementAsset, symbol_to_bytes32};
 use zkpor_chain::verifier::{VerifierArtifact, deploy_verifier};
-use zkpor_circuits::Shape;
 use zkpor_circuits::encoding::HashHex;
 use zkpor_evm_verifier::fixtures::SampleProof;
 
@@ -42,9 +41,12 @@ impl Deployed {
             })
             .collect();
         let owner = &accounts[0].1;
-        let verifier = deploy_verifier(owner, &VerifierArtifact::shipped(&Shape::TINY).unwrap()).await.unwrap();
+        let verifier = deploy_verifier(owner, &VerifierArtifact::shipped("tiny").unwrap()).await.unwrap();
+        let shipped = zkpor_chain::verifier::shipped_family("tiny").unwrap();
         let params = RegistryParams {
             verifier,
+            family: shipped.name,
+            family_digest: shipped.digest,
             sequencer: accounts[0].0,
             min_stake: U256::from(1_000_000u64),
             commit_window: COMMIT_WINDOW,
@@ -73,7 +75,8 @@ impl Deployed {
     /// Posts the sample's statement as the next sequence, with a reward.
     async fn post(&self, sample: &SampleProof) -> U256 {
         let statement = OnChainStatement {
-            shape: Shape::TINY.to_string(),
+            family: "tiny".into(),
+            batches: 1,
             assets: (0..2)
                 .map(|a| StatementAsset {
                     symbol: symbol_to_bytes32(["AAA", "BBB"][a]).unwrap(),
@@ -130,8 +133,8 @@ impl Deployed {
         let _: serde_json::Value = provider.raw_request("anvil_mine".into(), (U256::from(blocks),)).await.unwrap();
     }
 
-    async fn status(&self, sequence: U256) -> SequenceStatus {
-        SequenceStatus::try_from(self.registry(0).status(sequence).call().await.unwrap()).unwrap()
+    async fn status(&self, sequence: U256) -> RegistryStatus {
+        RegistryStatus::try_from(self.registry(0).status(sequence).call().await.unwrap()).unwrap()
     }
 
     async fn stake(&self, account: usize) -> U256 {
@@ -151,20 +154,20 @@ async fn a_real_proof_verifies_a_sequence_and_a_copied_one_is_slashed() {
     chain.commit(1, sequence, &sample.calldata).await;
     chain.commit(2, sequence, &sample.calldata).await;
     chain.mine(COMMIT_WINDOW).await;
-    assert_eq!(chain.status(sequence).await, SequenceStatus::Revealing);
+    assert_eq!(chain.status(sequence).await, RegistryStatus::Revealing);
 
     let stake_before = chain.stake(2).await;
     let (valid, gas) = chain.reveal(2, sequence, &sample.calldata).await;
     assert!(!valid, "a proof bound to another submitter is invalid");
     assert!(chain.stake(2).await < stake_before, "the copier is slashed");
-    assert_eq!(chain.status(sequence).await, SequenceStatus::Revealing);
+    assert_eq!(chain.status(sequence).await, RegistryStatus::Revealing);
     eprintln!("submitProof with a copied proof (rejected): {gas} gas");
 
     let (valid, gas) = chain.reveal(1, sequence, &sample.calldata).await;
     assert!(valid);
     eprintln!("submitProof with a real proof: {gas} gas");
     assert!(gas < TRANSACTION_GAS_LIMIT);
-    assert_eq!(chain.status(sequence).await, SequenceStatus::Verified);
+    assert_eq!(chain.status(sequence).await, RegistryStatus::Verified);
     let info = chain.registry(0).sequenceInfo(sequence).call().await.unwrap();
     assert_eq!(info.prover, chain.accounts[1].0);
     assert_eq!(chain.registry(0).latestVerifiedSequence().call().await.unwrap(), sequence);
@@ -186,9 +189,9 @@ async fn a_tampered_proof_is_slashed_and_verifies_nothing() {
     let (valid, _) = chain.reveal(1, sequence, &tampered).await;
     assert!(!valid);
     assert!(chain.stake(1).await < stake_before, "the prover is slashed");
-    assert_eq!(chain.status(sequence).await, SequenceStatus::Revealing, "the sequence is not verified");
+    assert_eq!(chain.status(sequence).await, RegistryStatus::Revealing, "the sequence is not verified");
 
     // After the window the round expires with nothing verified.
     chain.mine(REVEAL_WINDOW).await;
-    assert_eq!(chain.status(sequence).await, SequenceStatus::Expired);
+    assert_eq!(chain.status(sequence).await, RegistryStatus::Expired);
 }

@@ -15,7 +15,7 @@ use anyhow::{Context, Result, ensure};
 use zkpor_circuits::encoding::HashHex;
 
 use crate::committed::CommittedSnapshot;
-use crate::published::{PublishedTree, STATEMENT_FILE, StatementFile, USER_STORE_FILE, read_json, write_json};
+use crate::published::{STATEMENT_FILE, StatementFile, USER_STORE_FILE, read_json, write_json};
 use crate::user_store::UserStore;
 
 const PENDING_PREFIX: &str = ".pending-";

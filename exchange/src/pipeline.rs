@@ -1,47 +1,55 @@
 //! `zkpor exchange prove` without the files: from a validated snapshot to a
-//! verified final proof, everything in this process on all cores.
+//! verified final proof in this process, the family's circuits built beside
+//! the proofs, keeping every finished tree proof so that a killed run
+//! resumes where it stopped.
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, ensure};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
-use tracing::info;
-use zkpor_circuits::circuit_set::{TreeCircuits, WrapCircuits};
+use tracing::{info, info_span};
+use zkpor_circuits::FamilyCircuits;
 use zkpor_circuits::encoding::Address;
+use zkpor_circuits::family::Family;
 use zkpor_circuits::final_wrap::{FinalInputs, FinalProof};
 use zkpor_circuits::node::{NodeInputs, NodeProof};
-use zkpor_circuits::shape::ASSET_SLOT_CHOICES;
-use zkpor_circuits::statement::Statement;
-use zkpor_circuits::tree_prover::{ProofDone, prove_tree};
-use zkpor_circuits::{CircuitSet, Shape};
+use zkpor_circuits::proof_store::{NoStore, ProofKey, ProofStore};
+use zkpor_circuits::statement::{Statement, padded};
+use zkpor_circuits::tree_prover::{ProofDone, node_proofs, prove_tree};
 use zkpor_evm_verifier::calldata::encode;
 use zkpor_evm_verifier::layout::ProofLayout;
-use zkpor_snapshot::{LoadOptions, Snapshot};
+use zkpor_snapshot::Snapshot;
 
 use crate::committed::CommittedSnapshot;
+use crate::proof_dir::ProofDirectory;
 
 /// How to prove.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct ProveOptions {
-    /// The shape; `None` picks one with [`Shape::fit`].
-    pub shape: Option<Shape>,
+    /// The circuit family.
+    pub family: Family,
     /// The sequence number the final proof is for.
     pub sequence: u64,
     /// The address the final proof is bound to.
     pub submitter: Address,
-    /// Seed for the users' nonces; `None` draws them from the OS.
+    /// Seed for the users' nonces; `None` draws one from the OS (or takes
+    /// the one an interrupted run left in `proofs`).
     pub seed: Option<u64>,
+    /// Where finished tree proofs are kept and an interrupted run's proofs
+    /// are looked for; `None` keeps nothing.
+    pub proofs: Option<PathBuf>,
 }
 
 /// The phases of a proving run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
-    /// Building the circuits of the shape.
+    /// Building the circuits, until the first batch can be proven.
     Circuits,
     /// Proving the batches.
     Batches,
-    /// Proving the aggregation levels, padding proofs included.
+    /// Proving the nodes above them.
     Aggregation,
     /// Proving the statement and the final wrap, then checking the result.
     Final,
@@ -83,21 +91,21 @@ impl Progress for Silent {
 /// Wall time of each phase.
 #[derive(Clone, Debug, Default)]
 pub struct PhaseTimes {
-    /// Building the circuits; on the tiered circuits, until the first batch
-    /// circuit is built (the others are built beside the proofs).
+    /// Until the first batch circuit is built (the others are built beside
+    /// the proofs).
     pub circuits: Duration,
     /// All batch proofs.
     pub batches: Duration,
-    /// All aggregation proofs (padding included).
+    /// All node proofs.
     pub aggregation: Duration,
     /// Statement and final proofs, and the final check.
     pub final_wrap: Duration,
 }
 
-/// A finished proving run over a tree of type `Tree` (dense or tiered).
-pub struct Proven<Tree = CommittedSnapshot> {
+/// A finished proving run.
+pub struct Proven {
     /// The snapshot, its tree and statement.
-    pub committed: Tree,
+    pub committed: CommittedSnapshot,
     /// The final proof.
     pub final_proof: FinalProof,
     /// The final proof encoded for the EVM verifier (`zkpor-evm-verifier`).
@@ -106,122 +114,170 @@ pub struct Proven<Tree = CommittedSnapshot> {
     pub inputs: FinalInputs,
     /// How long each phase took.
     pub times: PhaseTimes,
+    /// How long building every circuit took, beside the proofs.
+    pub build_time: Duration,
     /// Tree proofs an interrupted run had finished, checked and reused.
     pub reused_proofs: usize,
 }
 
-/// How to load a snapshot for `shape`: at most its asset slots, or the
-/// largest automatic choice.
-pub fn load_options(shape: Option<Shape>) -> LoadOptions {
-    let most = ASSET_SLOT_CHOICES[ASSET_SLOT_CHOICES.len() - 1];
-    LoadOptions { max_assets: Some(shape.map_or(most, |s| s.assets())) }
-}
-
-/// The shape a run uses: `requested`, or the documented automatic choice.
-pub fn choose_shape(requested: Option<Shape>, snapshot: &Snapshot) -> Result<Shape> {
-    let (assets, accounts) = (snapshot.assets().len(), snapshot.accounts().len());
-    let shape = match requested {
-        Some(shape) => shape,
-        None => Shape::fit(assets, accounts)?,
-    };
-    shape.check_fits(assets, accounts)?;
-    Ok(shape)
-}
-
-/// Proves a validated snapshot end to end.
+/// Proves a validated snapshot end to end on its family's circuits.
 pub fn prove(snapshot: Snapshot, options: &ProveOptions, progress: &dyn Progress) -> Result<Proven> {
-    let shape = choose_shape(options.shape, &snapshot)?;
-    let mut rng = match options.seed {
+    let (mut store, seed): (Box<dyn ProofStore>, Option<u64>) = match &options.proofs {
+        Some(dir) => {
+            let dir = ProofDirectory::open(dir)?;
+            let seed = dir.nonce_seed(options.seed)?;
+            (Box::new(dir), Some(seed))
+        }
+        None => (Box::new(NoStore), options.seed),
+    };
+    let mut rng = match seed {
         Some(seed) => ChaCha20Rng::seed_from_u64(seed),
         None => ChaCha20Rng::from_entropy(),
     };
-    let committed = CommittedSnapshot::new(snapshot, shape, &mut rng)?;
-    info!(%shape, accounts = committed.statement().account_count, batches = committed.layout().batches(), "proving");
+    let committed = CommittedSnapshot::new(snapshot, &options.family, &mut rng)?;
+    let family = committed.family().clone();
+    info!(
+        family = family.name(),
+        accounts = committed.statement().account_count,
+        batches = committed.batches().len(),
+        "proving"
+    );
     let mut times = PhaseTimes::default();
 
     let started = Instant::now();
-    let (tree, wrap) = build_circuits(&shape, progress).into_parts();
-    times.circuits = started.elapsed();
+    let built = prove_beside_builds(&family, |circuits| {
+        wait_for_first_circuit(circuits, &committed, progress)?;
+        times.circuits = started.elapsed();
+        let (top, reused) = prove_nodes(circuits, &committed, store.as_mut(), progress, &mut times)?;
+        check_top(&top, committed.statement(), family.assets())?;
+        let started = Instant::now();
+        let final_proof =
+            wrap_top(circuits, &top, committed.statement(), options.sequence, options.submitter, progress)?;
+        times.final_wrap = started.elapsed();
+        Ok((final_proof, reused))
+    })?;
+    let ((final_proof, inputs, calldata), reused_proofs) = built.value;
+    info!(?times, build = ?built.build_time, "proven");
+    Ok(Proven { committed, final_proof, calldata, inputs, times, build_time: built.build_time, reused_proofs })
+}
 
-    let top = prove_tiers(&tree, &committed, progress, &mut times)?;
-    drop(tree);
-    check_top(&top, committed.statement(), shape.assets())?;
+/// What [`prove_beside_builds`] returns.
+pub struct BuiltBeside<T> {
+    /// What the proving returned.
+    pub value: T,
+    /// How long building every circuit took, beside the proving.
+    pub build_time: Duration,
+}
 
+/// Builds the circuits of `family` on a thread of their own (tier circuits,
+/// the nodes, then the statement and final circuits) while `prove` runs on
+/// this one with them, each waited for when first asked for. Building a
+/// circuit is mostly single-threaded, so on a machine of few cores most of
+/// it fits beside the batch proofs, which need only the tier circuits.
+pub fn prove_beside_builds<T>(
+    family: &Family,
+    prove: impl FnOnce(&FamilyCircuits) -> Result<T>,
+) -> Result<BuiltBeside<T>> {
+    let circuits = FamilyCircuits::pending(family);
     let started = Instant::now();
-    let (final_proof, inputs, calldata) =
-        wrap_top(&wrap, &top, committed.statement(), options.sequence, options.submitter, progress)?;
-    times.final_wrap = started.elapsed();
-    info!(?times, "proven");
-    Ok(Proven { committed, final_proof, calldata, inputs, times, reused_proofs: 0 })
-}
-
-fn build_circuits(shape: &Shape, progress: &dyn Progress) -> CircuitSet {
-    progress.begin(Phase::Circuits, 3 + shape.levels() as u64);
-    let mut first = true;
-    let circuits = CircuitSet::build_reporting(shape, |step| {
-        if !std::mem::take(&mut first) {
-            progress.finish_step();
+    std::thread::scope(|scope| {
+        let builder = std::thread::Builder::new()
+            .name("circuit builder".into())
+            .spawn_scoped(scope, || -> Result<Duration> {
+                let _span = info_span!("build_circuits", family = family.name()).entered();
+                circuits.build_all(|step| info!(%step, "building"))?;
+                Ok(started.elapsed())
+            })
+            .context("starting the circuit builder")?;
+        let proven = prove(&circuits);
+        if proven.is_err() {
+            circuits.stop();
         }
-        progress.start_step(&step.to_string());
-    });
-    progress.finish_step();
-    progress.end();
-    circuits
+        let built = builder.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let value = proven?;
+        let build_time = built.context("building the circuits")?;
+        Ok(BuiltBeside { value, build_time })
+    })
 }
 
-/// Proves batches and aggregation levels, timing both phases.
-fn prove_tiers(
-    tree: &TreeCircuits,
+/// Waits for the batch circuit of the first batch's tier: the proving
+/// starts there while the other circuits are still being built.
+fn wait_for_first_circuit(
+    circuits: &FamilyCircuits,
     committed: &CommittedSnapshot,
     progress: &dyn Progress,
+) -> Result<()> {
+    progress.begin(Phase::Circuits, 1);
+    let tier = committed.batches().first().map_or(0, |batch| batch.tier);
+    progress.start_step(&format!(
+        "batch circuit of tier {} (the others are built beside the proofs)",
+        circuits.family().tiers().tier(tier)
+    ));
+    circuits.tier(tier)?;
+    progress.finish_step();
+    progress.end();
+    Ok(())
+}
+
+/// Proves (or reuses) every batch and node proof, timing both phases;
+/// returns the top proof and how many proofs were reused.
+fn prove_nodes(
+    circuits: &FamilyCircuits,
+    committed: &CommittedSnapshot,
+    store: &mut dyn ProofStore,
+    progress: &dyn Progress,
     times: &mut PhaseTimes,
-) -> Result<NodeProof> {
-    let layout = committed.layout();
+) -> Result<(NodeProof, usize)> {
+    let mut reused = 0;
+    let batches = committed.batches().len();
     let started = Instant::now();
     let mut batches_done = started;
-    progress.begin(Phase::Batches, layout.batches() as u64);
-    progress.start_step(&format!("batch 1/{}", layout.batches()));
-    let aggregation_steps = (layout.total_proofs() - layout.batches()) as u64;
-    let prices = &committed.statement().prices;
-    let top = prove_tree(
-        tree,
-        &layout,
-        prices,
-        |i| committed.batch_witness(i),
-        |done| {
-            progress.finish_step();
-            match done {
-                ProofDone::Batch { index, of } if index + 1 < of => {
-                    progress.start_step(&format!("batch {}/{of}", index + 2))
-                }
-                ProofDone::Batch { .. } => {
-                    progress.end();
-                    batches_done = Instant::now();
-                    progress.begin(Phase::Aggregation, aggregation_steps);
-                    progress.start_step("aggregating");
-                }
-                ProofDone::Empty { tier } => progress.start_step(&format!("padding proof of tier {tier} done")),
-                ProofDone::Aggregation { tier, index, of } => {
-                    progress.start_step(&format!("level {} node {}/{of} done", tier - 1, index + 1))
-                }
+    progress.begin(Phase::Batches, batches as u64);
+    progress.start_step(&format!("batch 1/{batches} (tier {})", committed.batch_tier(0)));
+    let witnesses = (0..batches).map(|index| committed.batch_witness(index));
+    let prices = committed.slot_prices();
+    let node_steps = node_proofs(circuits, batches) as u64;
+    let top = prove_tree(circuits, witnesses, &prices, store, |done| {
+        reused += usize::from(matches!(done, ProofDone::Reused(_)));
+        let batch = match done {
+            ProofDone::Batch { index, .. } | ProofDone::Reused(ProofKey::Batch(index)) => Some(index),
+            _ => None,
+        };
+        progress.finish_step();
+        match batch {
+            Some(index) if index + 1 < batches => {
+                let tier = committed.batch_tier(index + 1);
+                progress.start_step(&format!("batch {}/{batches} (tier {tier})", index + 2));
             }
-        },
-    )?;
+            Some(_) => {
+                progress.end();
+                batches_done = Instant::now();
+                progress.begin(Phase::Aggregation, node_steps);
+                progress.start_step("aggregating");
+            }
+            None => progress.start_step(&match done {
+                ProofDone::Node { level, index, of } => format!("level {level} node {}/{of} done", index + 1),
+                ProofDone::Reused(key) => format!("{key} reused"),
+                ProofDone::Batch { .. } => unreachable!("batches are handled above"),
+            }),
+        }
+    })
+    .context("proving the tree")?;
     progress.end();
     times.batches = batches_done - started;
     times.aggregation = batches_done.elapsed();
-    Ok(top)
+    Ok((top, reused))
 }
 
-/// The top proof of a tree of `assets` asset slots must state exactly the
-/// committed `statement`.
+/// The top proof of a tree over `assets` asset slots must state exactly the
+/// committed `statement` (its real assets first, zero past them).
 pub fn check_top(top: &NodeProof, statement: &Statement, assets: usize) -> Result<()> {
     let inputs = NodeInputs::of(top, assets);
     let (equity, debt) = inputs.totals();
     ensure!(
         inputs.root_hash() == statement.root
-            && equity == statement.equity
-            && debt == statement.debt
+            && equity == padded(&statement.equity, assets)
+            && debt == padded(&statement.debt, assets)
             && inputs.count() == statement.account_count,
         "internal error: the proven tree differs from the committed one"
     );
@@ -231,7 +287,7 @@ pub fn check_top(top: &NodeProof, statement: &Statement, assets: usize) -> Resul
 /// Statement proof, final proof for `sequence` and `submitter`, a check of
 /// the latter and its EVM encoding.
 pub fn wrap_top(
-    wrap: &WrapCircuits,
+    circuits: &FamilyCircuits,
     top: &NodeProof,
     statement: &Statement,
     sequence: u64,
@@ -240,15 +296,16 @@ pub fn wrap_top(
 ) -> Result<(FinalProof, FinalInputs, Vec<u8>)> {
     progress.begin(Phase::Final, 3);
     progress.start_step("statement proof");
-    let statement_proof = wrap.statement().prove(top, &statement.prices)?;
+    let statement_proof = circuits.statement()?.prove(top, statement)?;
     progress.finish_step();
     progress.start_step("final wrap (Keccak)");
-    let final_proof = wrap.final_wrap().prove(&statement_proof, sequence, submitter)?;
+    let final_wrap = circuits.final_wrap()?;
+    let final_proof = final_wrap.prove(&statement_proof, sequence, submitter)?;
     progress.finish_step();
     let inputs = FinalInputs { root: statement.root, digest: statement.digest(), sequence, submitter };
     progress.start_step("checking the final proof");
-    wrap.final_wrap().verify(&final_proof, &inputs).context("internal error: the final proof does not verify")?;
-    let layout = ProofLayout::new(&wrap.final_wrap().data().common)?;
+    final_wrap.verify(&final_proof, &inputs).context("internal error: the final proof does not verify")?;
+    let layout = ProofLayout::new(&final_wrap.data().common)?;
     let calldata = encode(&final_proof, &layout).context("internal error: encoding the final proof for the EVM")?;
     progress.finish_step();
     progress.end();

@@ -2,17 +2,17 @@
 //! resumes from them.
 //!
 //! Each proof is `<key>.proof` in one directory (`batch-12.proof`,
-//! `node-0-3.proof`, `empty-1.proof`). It is written to a temporary file,
+//! `node-0-3.proof`). It is written to a temporary file,
 //! flushed to disk and renamed into place, so a run killed at any point
 //! leaves every proof whole or absent. The prover checks each stored proof
-//! before reusing it (see `zkpor_circuits::sparse::tree_prover`).
+//! before reusing it (see `zkpor_circuits::tree_prover`).
 
 use std::fs;
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use zkpor_circuits::sparse::proof_store::{ProofKey, ProofStore};
+use zkpor_circuits::proof_store::{ProofKey, ProofStore};
 
 /// File of a run's nonce seed, beside its proofs.
 const NONCE_SEED_FILE: &str = "nonce-seed";

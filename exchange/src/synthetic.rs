@@ -223,10 +223,12 @@ fn hold(asset: &RealisticAsset, units: &mut i128, worth: &mut f64, rng: &mut Cha
 
 #[cfg(test)]
 mod tests {
-    use zkpor_snapshot::{LoadOptions, Snapshot};
+    use zkpor_snapshot::Snapshot;
 
     use super::*;
-    use crate::pipeline::load_options;
+    use zkpor_circuits::family::Family;
+
+    use crate::committed::load_options;
 
     #[test]
     fn a_synthetic_snapshot_is_valid_reproducible_and_has_debts() {
@@ -235,11 +237,11 @@ mod tests {
         write_synthetic(b.path(), 500, 4, 9).unwrap();
         let read = |dir: &Path| std::fs::read_to_string(dir.join("balances.csv")).unwrap();
         assert_eq!(read(a.path()), read(b.path()));
-        let snapshot = Snapshot::load(a.path(), &load_options(None)).unwrap();
+        let snapshot = Snapshot::load(a.path(), &load_options(&Family::standard())).unwrap();
         assert_eq!((snapshot.accounts().len(), snapshot.assets().len()), (500, 4));
         assert!(snapshot.debt_totals()[1] > 0, "some users owe USDT");
         write_synthetic(a.path(), 10, 2, 1).unwrap();
-        assert_eq!(Snapshot::load(a.path(), &load_options(None)).unwrap().assets().len(), 2);
+        assert_eq!(Snapshot::load(a.path(), &load_options(&Family::standard())).unwrap().assets().len(), 2);
         assert!(write_synthetic(a.path(), 10, 5, 1).is_err());
     }
 
@@ -247,8 +249,8 @@ mod tests {
     fn the_realistic_profile_is_valid_and_shaped_like_an_exchange() {
         let dir = tempfile::tempdir().unwrap();
         write_realistic(dir.path(), 3000, 220, 11).unwrap();
-        // Every rule but the circuits' present limit of 64 asset slots.
-        let snapshot = Snapshot::load(dir.path(), &LoadOptions { max_assets: None }).unwrap();
+        let snapshot =
+            Snapshot::load(dir.path(), &crate::committed::load_options(&zkpor_circuits::Family::standard())).unwrap();
         assert_eq!((snapshot.accounts().len(), snapshot.assets().len()), (3000, 220));
         let held: Vec<usize> = snapshot
             .accounts()

@@ -1,21 +1,28 @@
 //! The inclusion proof a user receives, and its check.
 //!
-//! It carries the user's balances, their secret nonce and the sibling path
-//! from their leaf to the root: first through their batch, then through every
-//! aggregation level, with the node reached at the top of each part so that
-//! a failed check says where the path breaks.
+//! It lists the slots of the user's leaf exactly as the leaf hashes them (the
+//! assets the user holds and, for a user holding fewer than their tier's slot
+//! count, zero slots of other assets), the tier, the batch and the position in
+//! it, and the sibling path from the leaf to the root: first through the
+//! batch, then through every node level, with the node reached at each step
+//! so that a failed check says where the path breaks.
+//!
+//! No family is needed to check it: a leaf is hashed in the leaf domain and
+//! every node in the node domain ([`zkpor_circuits::hash`]), and a batch's
+//! root is always a node (a batch holds at least two places), so a path from
+//! the user's leaf to the root can only run through the leaf's place in a
+//! batch of the proven tree.
 
+use plonky2::field::types::Field;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
-use zkpor_circuits::account::{AccountLeaf, Nonce, id_hash};
 use zkpor_circuits::encoding::HashHex;
+use zkpor_circuits::identity::{Nonce, id_hash};
+use zkpor_circuits::leaf::{leaf_hash, signed_field};
 use zkpor_circuits::merkle::root_from_path;
-use zkpor_circuits::{Hash, Shape};
+use zkpor_circuits::{F, Hash};
 use zkpor_snapshot::bounds::MAX_BALANCE_UNITS;
 use zkpor_snapshot::decimal::parse_units;
-
-use crate::committed::padded;
-use crate::tiered::user_proof::TieredUserProof;
 
 /// A user's inclusion proof (`zkpor exchange user-proof` prints it).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,27 +30,36 @@ use crate::tiered::user_proof::TieredUserProof;
 pub struct UserProof {
     /// The sequence whose root this proof leads to.
     pub sequence: u64,
-    /// The circuit shape of that sequence.
-    pub shape: Shape,
+    /// The circuit family it was proven on.
+    pub family: String,
     /// The root the path leads to.
     pub root: HashHex,
     /// The user's id.
     pub id: String,
     /// The user's secret nonce: keep it private.
     pub nonce: Nonce,
-    /// Position of the user's leaf in the tree.
-    pub leaf_index: u64,
-    /// The user's equity and debt per asset, in the statement's asset order.
-    pub balances: Vec<UserBalance>,
+    /// Index of the user's tier in the family's tiers.
+    pub tier: usize,
+    /// Position of the user's batch among all batches.
+    pub batch: u64,
+    /// Position of the user inside the batch.
+    pub position: u64,
+    /// The leaf's slots in order: every asset the user holds, and zero slots
+    /// of other assets up to the tier's slot count. Assets not listed are
+    /// zero for this user.
+    pub slots: Vec<SlotBalance>,
     /// Siblings from the leaf up to the root.
     pub path: InclusionPath,
 }
 
-/// One asset of a user's balances.
+/// One slot of a user's leaf.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct UserBalance {
-    /// Ticker symbol.
+pub struct SlotBalance {
+    /// Index of the asset in the statement's asset list (indices past it are
+    /// the family's unused asset slots, always zero).
+    pub asset: u16,
+    /// Ticker symbol, empty for an unused asset slot.
     pub symbol: String,
     /// Fractional digits of the asset's smallest unit.
     pub decimals: u32,
@@ -53,23 +69,25 @@ pub struct UserBalance {
     pub debt: String,
 }
 
-/// The sibling path, lowest first, split at batch and level boundaries.
+/// The sibling path, lowest first, split at the batch and at every node.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InclusionPath {
-    /// Siblings inside the batch (`log2 B` of them).
+    /// Siblings inside the batch.
     pub batch: Vec<HashHex>,
     /// The batch root they lead to.
     pub batch_root: HashHex,
-    /// One entry per aggregation level.
+    /// One entry per node level, from the batches up.
     pub levels: Vec<LevelPath>,
 }
 
-/// The part of the path inside one aggregation level.
+/// The part of the path inside one node.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LevelPath {
-    /// Siblings inside the level (`log2 K` of them).
+    /// The slot of the subtree below among the node's children.
+    pub slot: u64,
+    /// Siblings inside the node.
     pub siblings: Vec<HashHex>,
     /// The node they lead to (the root, for the last level).
     pub node: HashHex,
@@ -86,31 +104,24 @@ pub enum InclusionError {
         /// What is wrong.
         reason: String,
     },
-    /// More assets than the shape has slots.
-    #[error("{found} assets but shape {shape} has {slots} slots")]
-    TooManyAssets {
-        /// Assets listed.
-        found: usize,
-        /// Slots of the shape.
-        slots: usize,
-        /// The shape.
-        shape: Shape,
+    /// The slots do not form a leaf.
+    #[error("slots: {reason}")]
+    Slots {
+        /// What is wrong.
+        reason: String,
     },
-    /// The leaf index is past the tree.
-    #[error("leaf index {index} is past the tree's {capacity} leaves")]
-    LeafIndex {
-        /// The index.
-        index: u64,
-        /// Leaves in the tree.
-        capacity: u64,
-    },
-    /// A part of the path has the wrong length.
-    #[error("the {part} path has {found} siblings, the shape needs {expected}")]
+    /// A part of the path is too short for its position, or longer than
+    /// any tree's.
+    #[error(
+        "the {part} path has {found} siblings: position {position} needs at least {needed}, and no path has more than {MAX_SIBLINGS}"
+    )]
     PathLength {
         /// Which part.
         part: String,
-        /// Siblings needed.
-        expected: usize,
+        /// The position the path starts from.
+        position: u64,
+        /// Siblings the position needs at least.
+        needed: usize,
         /// Siblings given.
         found: usize,
     },
@@ -126,24 +137,6 @@ pub enum InclusionError {
         /// What must have been changed.
         blame: &'static str,
     },
-    /// The slots of a tiered proof do not form a leaf of its tier.
-    #[error("slots: {reason}")]
-    Slots {
-        /// What is wrong.
-        reason: String,
-    },
-    /// A tiered proof's batch or position is past the tree.
-    #[error("batch {batch} position {position} is past the tree's {batches} batches of {batch_size}")]
-    Placement {
-        /// The batch.
-        batch: u64,
-        /// The position in it.
-        position: u64,
-        /// Batches the tree holds.
-        batches: u64,
-        /// Users per batch of the tier.
-        batch_size: usize,
-    },
     /// The path is consistent but does not lead to the expected root.
     #[error("the proof leads to root {computed}, but the expected root is {expected}")]
     Root {
@@ -155,96 +148,110 @@ pub enum InclusionError {
 }
 
 impl UserProof {
-    /// The user's leaf, rebuilt from id, nonce and balances.
-    pub fn leaf(&self) -> Result<AccountLeaf, InclusionError> {
-        let slots = self.shape.assets();
-        if self.balances.len() > slots {
-            return Err(InclusionError::TooManyAssets { found: self.balances.len(), slots, shape: self.shape });
+    /// The user's leaf hash, rebuilt from id, nonce and slots: asset indices
+    /// strictly increasing, each slot equity or debt, never both.
+    pub fn leaf(&self) -> Result<Hash, InclusionError> {
+        if self.slots.is_empty() {
+            return Err(InclusionError::Slots { reason: "a leaf has at least one slot".into() });
         }
-        let units = |balance: &UserBalance, text: &str| amount_units(&balance.symbol, balance.decimals, text);
-        let mut equity = Vec::with_capacity(slots);
-        let mut debt = Vec::with_capacity(slots);
-        for balance in &self.balances {
-            equity.push(units(balance, &balance.equity)?);
-            debt.push(units(balance, &balance.debt)?);
+        let mut fields = Vec::with_capacity(self.slots.len());
+        let mut previous: Option<u16> = None;
+        for slot in &self.slots {
+            if let Some(previous) = previous.filter(|&p| p >= slot.asset) {
+                return Err(InclusionError::Slots {
+                    reason: format!("asset index {} does not follow {previous} in increasing order", slot.asset),
+                });
+            }
+            previous = Some(slot.asset);
+            let equity = amount_units(&slot.symbol, slot.decimals, &slot.equity)?;
+            let debt = amount_units(&slot.symbol, slot.decimals, &slot.debt)?;
+            if equity != 0 && debt != 0 {
+                return Err(InclusionError::Balance {
+                    symbol: slot.symbol.clone(),
+                    reason: "a slot holds either equity or debt, not both".into(),
+                });
+            }
+            let balance = equity as i64 - debt as i64;
+            fields.push((F::from_canonical_u16(slot.asset), signed_field(balance)));
         }
-        Ok(AccountLeaf {
-            id_hash: id_hash(&self.id, &self.nonce),
-            equity: padded(&equity, slots),
-            debt: padded(&debt, slots),
-        })
+        Ok(leaf_hash(id_hash(&self.id, &self.nonce), &fields))
     }
 
     /// Checks the proof part by part and returns the root it leads to, which
     /// must be `expected` (the root in the file when `None`).
     pub fn verify(&self, expected: Option<Hash>) -> Result<Hash, InclusionError> {
-        let shape = self.shape;
-        let leaf = self.leaf()?.hash();
-        if self.leaf_index >= shape.capacity() {
-            return Err(InclusionError::LeafIndex { index: self.leaf_index, capacity: shape.capacity() });
-        }
-        let batch_size = shape.batch_size() as u64;
-        let position = PathPosition {
-            in_batch: self.leaf_index % batch_size,
-            batch_depth: shape.batch_depth(),
-            batch: self.leaf_index / batch_size,
-            levels: vec![LevelSpan { children: shape.arity() as u64, depth: shape.arity_depth() }; shape.levels()],
-        };
-        position.walk(leaf, &self.path, expected.unwrap_or(self.root.0))
-    }
-}
-
-/// Where a leaf sits in a tree of batches under aggregation levels, and the
-/// path lengths that follow from it.
-#[derive(Clone, Debug)]
-pub(crate) struct PathPosition {
-    /// Position inside the batch.
-    pub in_batch: u64,
-    /// Height of the batch's subtree.
-    pub batch_depth: usize,
-    /// Position of the batch among all batches.
-    pub batch: u64,
-    /// The aggregation levels, from the batches up.
-    pub levels: Vec<LevelSpan>,
-}
-
-/// One aggregation level of a path: a node's children, and the height of
-/// the binary tree it hashes them in.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct LevelSpan {
-    /// Children per node: a position's child slot is the position modulo it.
-    pub children: u64,
-    /// Height the level adds.
-    pub depth: usize,
-}
-
-impl PathPosition {
-    /// Hashes `leaf` up `path` part by part, checking each part's length
-    /// and the node it claims, and the root against `expected`.
-    pub fn walk(&self, leaf: Hash, path: &InclusionPath, expected: Hash) -> Result<Hash, InclusionError> {
-        let check_length = |part: String, expected: usize, found: usize| {
-            if expected == found { Ok(()) } else { Err(InclusionError::PathLength { part, expected, found }) }
-        };
-        check_length("batch".into(), self.batch_depth, path.batch.len())?;
+        let leaf = self.leaf()?;
+        let path = &self.path;
+        check_length("batch", self.position, path.batch.len())?;
         let siblings: Vec<Hash> = path.batch.iter().map(|h| h.0).collect();
-        let mut node = root_from_path(leaf, self.in_batch, &siblings);
-        check_node("batch".into(), node, path.batch_root, "id, nonce, balances or batch path")?;
-
-        check_length("level count".into(), self.levels.len(), path.levels.len())?;
-        let mut position = self.batch;
-        for (level, (span, part)) in self.levels.iter().zip(&path.levels).enumerate() {
+        let mut node = root_from_path(leaf, self.position, &siblings);
+        check_node("batch".into(), node, path.batch_root, "id, nonce, slots, position or batch path")?;
+        for (level, part) in path.levels.iter().enumerate() {
             let name = format!("level {level}");
-            check_length(name.clone(), span.depth, part.siblings.len())?;
+            check_length(&name, part.slot, part.siblings.len())?;
             let siblings: Vec<Hash> = part.siblings.iter().map(|h| h.0).collect();
-            node = root_from_path(node, position % span.children, &siblings);
-            check_node(name, node, part.node, "path of this level")?;
-            position /= span.children;
+            node = root_from_path(node, part.slot, &siblings);
+            check_node(name, node, part.node, "path or slot of this level")?;
         }
+        let expected = expected.unwrap_or(self.root.0);
         if node != expected {
             return Err(InclusionError::Root { computed: HashHex(node), expected: HashHex(expected) });
         }
         Ok(node)
     }
+
+    /// Checks that the proof names its assets as the statement `posted`
+    /// lists them (symbol and decimals, by index); slots past the list must
+    /// be zero and unnamed.
+    pub fn check_asset_names(&self, posted: &[(&str, u32)]) -> Result<(), String> {
+        for slot in &self.slots {
+            match posted.get(usize::from(slot.asset)) {
+                Some(&(name, digits)) if (name, digits) == (slot.symbol.as_str(), slot.decimals) => {}
+                Some(&(name, digits)) => {
+                    return Err(format!(
+                        "the proof names asset {} {} with {} decimals, the statement {name} with {digits}",
+                        slot.asset, slot.symbol, slot.decimals
+                    ));
+                }
+                None if slot.symbol.is_empty() && is_zero(&slot.equity) && is_zero(&slot.debt) => {}
+                None => {
+                    return Err(format!(
+                        "the proof gives a balance in asset {} {}; the statement lists {}",
+                        slot.asset,
+                        slot.symbol,
+                        posted.len()
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The non-zero balances the proof lists, as (symbol, equity, debt).
+    pub fn listed_balances(&self) -> Vec<(&str, &str, &str)> {
+        self.slots
+            .iter()
+            .filter(|slot| !(is_zero(&slot.equity) && is_zero(&slot.debt)))
+            .map(|slot| (slot.symbol.as_str(), slot.equity.as_str(), slot.debt.as_str()))
+            .collect()
+    }
+}
+
+fn is_zero(text: &str) -> bool {
+    parse_units(text, 38).is_ok_and(|units| units == 0)
+}
+
+/// Most siblings in one part of a path: a batch's tree has at most 12
+/// levels, a node's 4.
+pub const MAX_SIBLINGS: usize = 16;
+
+/// A position below `2^n` takes at least `n` siblings.
+fn check_length(part: &str, position: u64, found: usize) -> Result<(), InclusionError> {
+    let needed = (u64::BITS - position.leading_zeros()) as usize;
+    if found < needed || found > MAX_SIBLINGS {
+        return Err(InclusionError::PathLength { part: part.to_string(), position, needed, found });
+    }
+    Ok(())
 }
 
 /// An amount of `symbol` (of `decimals` digits) in smallest units, within
@@ -263,103 +270,5 @@ fn check_node(part: String, computed: Hash, claimed: HashHex, blame: &'static st
         Ok(())
     } else {
         Err(InclusionError::Broken { part, computed: HashHex(computed), claimed, blame })
-    }
-}
-
-/// A user's inclusion proof of either kind of tree, as read from a file.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
-pub enum AnyUserProof {
-    /// A proof into a dense tree.
-    Dense(UserProof),
-    /// A proof into a tiered tree.
-    Tiered(TieredUserProof),
-}
-
-impl AnyUserProof {
-    /// Reads a proof: a `shape` that is text makes it dense, an object
-    /// tiered; errors name the field at fault.
-    pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
-        let value: serde_json::Value = serde_json::from_str(text)?;
-        if value.get("shape").is_some_and(serde_json::Value::is_object) {
-            serde_json::from_value(value).map(AnyUserProof::Tiered)
-        } else {
-            serde_json::from_value(value).map(AnyUserProof::Dense)
-        }
-    }
-
-    /// The sequence the proof is for.
-    pub fn sequence(&self) -> u64 {
-        match self {
-            AnyUserProof::Dense(proof) => proof.sequence,
-            AnyUserProof::Tiered(proof) => proof.sequence,
-        }
-    }
-
-    /// The user's id.
-    pub fn id(&self) -> &str {
-        match self {
-            AnyUserProof::Dense(proof) => &proof.id,
-            AnyUserProof::Tiered(proof) => &proof.id,
-        }
-    }
-
-    /// The balances the proof lists, as (symbol, equity, debt): every asset
-    /// of a dense proof, the slots of a tiered one.
-    pub fn listed_balances(&self) -> Vec<(&str, &str, &str)> {
-        match self {
-            AnyUserProof::Dense(proof) => {
-                proof.balances.iter().map(|b| (b.symbol.as_str(), b.equity.as_str(), b.debt.as_str())).collect()
-            }
-            AnyUserProof::Tiered(proof) => {
-                proof.slots.iter().map(|s| (s.symbol.as_str(), s.equity.as_str(), s.debt.as_str())).collect()
-            }
-        }
-    }
-
-    /// Checks the proof; see [`UserProof::verify`].
-    pub fn verify(&self, expected: Option<Hash>) -> Result<Hash, InclusionError> {
-        match self {
-            AnyUserProof::Dense(proof) => proof.verify(expected),
-            AnyUserProof::Tiered(proof) => proof.verify(expected),
-        }
-    }
-
-    /// Checks that the proof names its assets as the statement `posted`
-    /// lists them (symbol and decimals, by position): a dense proof lists
-    /// them all, a tiered one those of its slots.
-    pub fn check_asset_names(&self, posted: &[(&str, u32)]) -> Result<(), String> {
-        let claimed: Vec<(usize, &str, u32)> = match self {
-            AnyUserProof::Dense(proof) => {
-                if proof.balances.len() != posted.len() {
-                    return Err(format!(
-                        "the proof lists {} assets, the statement {}",
-                        proof.balances.len(),
-                        posted.len()
-                    ));
-                }
-                proof.balances.iter().enumerate().map(|(i, b)| (i, b.symbol.as_str(), b.decimals)).collect()
-            }
-            AnyUserProof::Tiered(proof) => {
-                proof.slots.iter().map(|s| (usize::from(s.asset), s.symbol.as_str(), s.decimals)).collect()
-            }
-        };
-        for (index, symbol, decimals) in claimed {
-            match posted.get(index) {
-                Some(&(name, digits)) if (name, digits) == (symbol, decimals) => {}
-                Some(&(name, digits)) => {
-                    return Err(format!(
-                        "the proof names asset {index} {symbol} with {decimals} decimals, the statement {name} with {digits}"
-                    ));
-                }
-                None => {
-                    return Err(format!(
-                        "the proof names asset {index} {symbol}; the statement lists {}",
-                        posted.len()
-                    ));
-                }
-            }
-        }
-        Ok(())
     }
 }

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
-use zkpor_circuits::Shape;
+use zkpor_circuits::Family;
 use zkpor_circuits::encoding::{Address, HashHex};
 use zkpor_exchange::committed::CommittedSnapshot;
 use zkpor_exchange::pipeline::{ProveOptions, Proven, Silent, prove};
@@ -17,8 +17,6 @@ use zkpor_exchange::user_proof::{InclusionError, UserProof};
 use zkpor_exchange::user_store::UserStore;
 use zkpor_exchange::verify::verify_output;
 use zkpor_snapshot::{LoadOptions, Snapshot};
-
-const SHAPE: &str = "b16-a4-k2-l1";
 
 fn sample() -> Snapshot {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/basic");
@@ -42,10 +40,11 @@ fn run() -> &'static Run {
         let root = tempfile::tempdir().unwrap();
         let out = root.path().join("out");
         let options = ProveOptions {
-            shape: Some(SHAPE.parse().unwrap()),
+            family: Family::tiny(),
             sequence: 4,
             submitter: Address([0xab; 20]),
             seed: Some(1),
+            proofs: None,
         };
         let proven = prove(sample(), &options, &Silent).unwrap();
         runtime().block_on(write_output(&out, &proven)).unwrap();
@@ -80,7 +79,7 @@ fn the_output_verifies_and_describes_the_snapshot() {
     assert_eq!(verified.inputs.submitter, Address([0xab; 20]));
     let statement = &verified.statement;
     assert_eq!(statement.account_count, 30);
-    assert_eq!(statement.shape.to_string(), SHAPE);
+    assert_eq!((statement.family.as_str(), statement.assets.len()), ("tiny", 4));
     let btc = &statement.assets[0];
     assert_eq!((btc.symbol.as_str(), btc.decimals, btc.price_usd.as_str()), ("BTC", 8, "91234.56"));
     let snapshot = sample();
@@ -102,10 +101,10 @@ fn every_user_gets_a_proof_that_checks_against_the_root() {
 #[test]
 fn a_user_proof_names_the_part_that_fails() {
     let proof = user_proof("alice");
-    assert_eq!(proof.balances[0].equity, "0.5");
+    assert_eq!((proof.slots[0].symbol.as_str(), proof.slots[0].equity.as_str()), ("BTC", "0.5"));
 
     let mut richer = proof.clone();
-    richer.balances[0].equity = "0.6".into();
+    richer.slots[0].equity = "0.6".into();
     assert!(matches!(richer.verify(None), Err(InclusionError::Broken { ref part, .. }) if part == "batch"));
 
     let mut wrong_nonce = proof.clone();
@@ -118,18 +117,22 @@ fn a_user_proof_names_the_part_that_fails() {
 
     let mut short = proof.clone();
     short.path.batch.pop();
-    assert!(matches!(short.verify(None), Err(InclusionError::PathLength { expected: 4, found: 3, .. })));
+    assert!(matches!(short.verify(None), Err(InclusionError::PathLength { .. } | InclusionError::Broken { .. })));
+
+    let mut long = proof.clone();
+    long.path.batch.extend(vec![proof.path.batch_root; 17]);
+    assert!(matches!(long.verify(None), Err(InclusionError::PathLength { .. })));
 
     let other_root = proof.path.batch_root.0;
     assert!(matches!(proof.verify(Some(other_root)), Err(InclusionError::Root { .. })));
 
     let mut too_big = proof.clone();
-    too_big.balances[1].debt = "3000000".into();
+    too_big.slots[1].debt = "3000000".into();
     let err = too_big.verify(None).unwrap_err();
     assert!(err.to_string().contains("balance of ETH"), "{err}");
 
     let mut moved = proof;
-    moved.leaf_index += 1;
+    moved.position += 1;
     assert!(moved.verify(None).is_err());
 }
 
@@ -175,9 +178,9 @@ fn a_proof_bound_to_another_submitter_or_damaged_is_refused() {
 
 #[test]
 fn the_same_seed_gives_the_same_root_and_another_seed_another() {
-    let shape: Shape = SHAPE.parse().unwrap();
     let root = |seed| {
-        let committed = CommittedSnapshot::new(sample(), shape, &mut ChaCha20Rng::seed_from_u64(seed)).unwrap();
+        let committed =
+            CommittedSnapshot::new(sample(), &Family::tiny(), &mut ChaCha20Rng::seed_from_u64(seed)).unwrap();
         committed.statement().root
     };
     assert_eq!(root(9), root(9));

@@ -7,16 +7,15 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use rand::SeedableRng;
-use zkpor_circuits::Shape;
+use zkpor_circuits::Family;
 use zkpor_circuits::encoding::HashHex;
 use zkpor_exchange::archive::SequenceArchive;
-use zkpor_exchange::committed::CommittedSnapshot;
-use zkpor_exchange::pipeline::load_options;
+use zkpor_exchange::committed::{CommittedSnapshot, load_options};
 use zkpor_exchange::server::config::{Client, ExchangeConfig, RateLimits, TlsConfig};
 use zkpor_exchange::server::{PostedRoots, serve};
 use zkpor_exchange::synthetic::write_synthetic;
 use zkpor_exchange::user_proof::UserProof;
-use zkpor_exchange::witness::{ServedSequence, WitnessBatch};
+use zkpor_protocol::witness::{ServedSequence, WitnessBatch};
 use zkpor_snapshot::Snapshot;
 
 const AGENT: &str = "agent-token-000000";
@@ -37,9 +36,10 @@ async fn archive(dir: &std::path::Path) -> (SequenceArchive, HashHex) {
     let archive = SequenceArchive::new(dir.join("archive"));
     let mut roots = Vec::new();
     for sequence in [1, 2] {
-        let snapshot = Snapshot::load(&dir.join("snapshot"), &load_options(None)).unwrap();
+        let family = Family::tiny();
+        let snapshot = Snapshot::load(&dir.join("snapshot"), &load_options(&family)).unwrap();
         let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(sequence);
-        let committed = CommittedSnapshot::new(snapshot, Shape::TINY, &mut rng).unwrap();
+        let committed = CommittedSnapshot::new(snapshot, &family, &mut rng).unwrap();
         let pending = archive.write_pending(&committed, sequence).await.unwrap();
         archive.settle(&pending, sequence).await.unwrap();
         roots.push(pending.statement.root);
@@ -91,10 +91,18 @@ async fn agents_get_witnesses_and_front_ends_user_proofs_of_posted_sequences_onl
 
     let served: Vec<ServedSequence> = get("/v1/sequences", Some(AGENT)).await.unwrap().json().await.unwrap();
     assert_eq!(served.len(), 1, "sequence 2 is archived but not posted");
-    assert_eq!((served[0].sequence, served[0].root, served[0].account_count, served[0].batches), (1, root, 6, 2));
-    let batch: WitnessBatch = get("/v1/sequences/1/batches/1", Some(AGENT)).await.unwrap().json().await.unwrap();
-    assert_eq!((batch.sequence, batch.batch, batch.accounts.len()), (1, 1, 2));
-    assert_eq!(get("/v1/sequences/1/batches/2", Some(AGENT)).await.unwrap().status(), 404, "past the last batch");
+    assert_eq!((served[0].sequence, served[0].root, served[0].account_count, served[0].batches), (1, root, 6, 1));
+    assert_eq!(served[0].family, "tiny");
+    let response = get("/v1/sequences/1/batches/0", Some(AGENT)).await.unwrap();
+    let bytes = response.bytes().await.unwrap();
+    let batch: WitnessBatch = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!((batch.sequence, batch.batch, batch.users.len()), (1, 0, 6));
+    assert!(
+        batch.users.iter().all(|user| user.slots.len() <= 2 && user.slots.iter().all(|&(_, b)| b != 0)),
+        "only non-zero slots"
+    );
+    assert!(bytes.len() / batch.users.len() < 160, "{} bytes per user on the wire", bytes.len() / batch.users.len());
+    assert_eq!(get("/v1/sequences/1/batches/1", Some(AGENT)).await.unwrap().status(), 404, "past the last batch");
     assert_eq!(get("/v1/sequences/2/batches/0", Some(AGENT)).await.unwrap().status(), 404, "not posted");
 
     let proof: UserProof = get("/v1/users/user000004/proof", Some(WEB)).await.unwrap().json().await.unwrap();

@@ -11,9 +11,9 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 use zkpor_chain::config::ChainConfig;
-use zkpor_circuits::Shape;
 use zkpor_circuits::encoding::Address;
-use zkpor_exchange::server::access::constant_time_eq;
+use zkpor_circuits::family::Family;
+use zkpor_protocol::tokens::constant_time_eq;
 
 /// Everything `zkpor agent` reads.
 #[derive(Clone, Debug, Deserialize)]
@@ -151,8 +151,9 @@ pub struct LocalSnapshot {
     pub path: PathBuf,
     /// The sequence number it is proven for.
     pub sequence: u64,
-    /// The circuit shape (default: the automatic choice).
-    pub shape: Option<Shape>,
+    /// The circuit family, by name (default: `standard`).
+    #[serde(with = "zkpor_circuits::family::by_name", default = "Family::standard")]
+    pub family: Family,
     /// Seed of the users' secret nonces (default: random, drawn once: the
     /// committed tree is stored with the sequence).
     pub seed: Option<u64>,

@@ -207,9 +207,9 @@ impl Metrics {
         self.tasks.clear();
         let mut leased = 0;
         for depth in &depths {
-            let label = QueueLabel { kind: depth.kind.clone(), status: depth.status.clone() };
+            let label = QueueLabel { kind: depth.kind.to_string(), status: depth.status.to_string() };
             self.tasks.get_or_create(&label).set(depth.count as i64);
-            if depth.status == "leased" {
+            if depth.status == zkpor_store::TaskState::Leased {
                 leased += depth.count as i64;
             }
         }

@@ -105,7 +105,7 @@ impl Generator {
     }
 
     /// Stores the sequences `source` has that the store does not know yet,
-    /// and starts building their shapes' circuits; forgets those the source
+    /// and starts building their families' circuits; forgets those the source
     /// says are gone. The numbers it stored.
     pub async fn ingest(&self, source: &mut (dyn SequenceSource + 'static)) -> Result<Vec<u64>> {
         let update = source.poll(&self.store).await?;
@@ -119,19 +119,29 @@ impl Generator {
         for sequence in update.new {
             let info = &sequence.info;
             if self.store.insert_sequence(&sequence).await? {
-                info!(sequence = info.sequence, shape = %info.shape, tasks = sequence.tasks.len(), "sequence stored");
+                info!(
+                    sequence = info.sequence,
+                    family = info.family.name(),
+                    tasks = sequence.tasks.len(),
+                    "sequence stored"
+                );
                 stored.push(info.sequence);
             }
-            self.warm(info.shape);
+            self.warm(&info.family);
         }
         Ok(stored)
     }
 
-    /// Builds `shape`'s circuits in the background, so that the first proof
+    /// Builds `family`'s circuits in the background, so that the first proof
     /// to check does not wait for them.
-    pub fn warm(&self, shape: zkpor_circuits::Shape) {
+    pub fn warm(&self, family: &zkpor_circuits::family::Family) {
         let circuits = self.circuits.clone();
-        tokio::task::spawn_blocking(move || circuits.get(&shape));
+        let family = family.clone();
+        tokio::task::spawn_blocking(move || {
+            if let Err(error) = circuits.get(&family) {
+                warn!("{error:#}");
+            }
+        });
     }
 
     /// Leases the most urgent ready task to `worker`, unless it is
@@ -165,7 +175,7 @@ impl Generator {
         Ok(HeartbeatAck { expires_ms })
     }
 
-    /// Checks the lease is `worker`'s; what its proof must state and the shape.
+    /// Checks the lease is `worker`'s; what its proof must be and the family.
     async fn held_by(&self, worker: &str, key: &TaskKey, lease_id: &str) -> Result<zkpor_store::LeasedTask, Refusal> {
         let leased = self.store.leased_task(key, lease_id).await?;
         if leased.holder != worker {
@@ -181,14 +191,14 @@ impl Generator {
         async {
             let leased = self.held_by(worker, key, &result.lease_id).await?;
             let circuits = self.circuits.clone();
-            let (task, proof) = (*key, result.proof.0.clone());
+            let proof = result.proof.0.clone();
             let started = Instant::now();
             let checked = tokio::task::spawn_blocking(move || {
-                let circuits = circuits.get(&leased.shape);
-                check_proof(&circuits, &task, &leased.expected, &proof)
+                let circuits = circuits.get(&leased.family)?;
+                check_proof(&circuits, &leased.expected, &proof)
             })
             .await
-            .context("checking a proof")?;
+            .context("checking a proof")??;
             let checked_in = started.elapsed();
             self.metrics.checked(key.kind, checked_in);
             if let Err(rejection) = checked {

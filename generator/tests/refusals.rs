@@ -12,7 +12,7 @@ use common::{TOKENS, TestAgent, circuits};
 use reqwest::StatusCode;
 use zkpor_prover::ClientError;
 use zkpor_prover::offline::prove_task_file;
-use zkpor_store::SequenceStatus;
+use zkpor_store::ProvingState;
 use zkpor_store::scratch::ScratchDatabase;
 use zkpor_tasks::protocol::{LeaseGrant, ProofFile, ProofResult};
 use zkpor_tasks::{ProofBytes, TaskKey, prove_task};
@@ -31,7 +31,7 @@ async fn post(agent: &TestAgent, path: &str, token: Option<&str>, body: String) 
 
 /// A real proof of `grant`'s task.
 fn proof_of(grant: &LeaseGrant) -> Vec<u8> {
-    prove_task(&circuits().get(&grant.spec.shape), &grant.spec).unwrap()
+    prove_task(&circuits().get(&grant.spec.family).unwrap(), &grant.spec).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -61,7 +61,8 @@ async fn requests_without_a_valid_token_or_body_are_refused_with_the_reason() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn forged_mismatched_replayed_and_late_proofs_change_nothing() {
-    let agent = TestAgent::start(ScratchDatabase::sqlite().unwrap(), 6, 5).await;
+    // 150 users: two batches of the tiny family's lower tier.
+    let agent = TestAgent::start(ScratchDatabase::sqlite().unwrap(), 150, 5).await;
     let (a, b) = (agent.client(0), agent.client(1));
     let first = a.lease().await.unwrap().unwrap();
     let second = b.lease().await.unwrap().unwrap();
@@ -101,7 +102,7 @@ async fn forged_mismatched_replayed_and_late_proofs_change_nothing() {
     assert!(matches!(b.heartbeat(&second.spec.key, &second.lease_id).await, Err(ClientError::LeaseLost(_))));
     let fresh = ProofResult { lease_id: retry.lease_id.clone(), proof: late.proof.clone(), proving_ms: 9 };
     let ack = c.submit(&retry.spec.key, &fresh).await.unwrap();
-    assert_eq!(ack.ready, vec!["s1-node-1-0".parse::<TaskKey>().unwrap()]);
+    assert_eq!(ack.ready, vec!["s1-node-0-0".parse::<TaskKey>().unwrap()]);
 
     let stats = agent.generator.store().worker_stats().await.unwrap();
     let counts: Vec<(&str, u64, u64, u64)> =
@@ -123,7 +124,7 @@ async fn a_task_that_keeps_failing_parks_its_sequence_with_the_errors() {
     assert_eq!(again.spec.key, grant.spec.key, "the failed task is ready again, first in line");
     let ack = a.fail(&again.spec.key, &again.lease_id, "out of memory again").await.unwrap();
     assert_eq!((ack.attempts, ack.parked), (2, true));
-    assert_eq!(agent.status().await, SequenceStatus::Failed);
+    assert_eq!(agent.status().await, ProvingState::Failed);
     let row = agent.generator.store().sequence(1).await.unwrap().unwrap();
     assert!(row.error.unwrap().contains("out of memory again"));
     assert!(a.lease().await.unwrap().is_none(), "nothing of a failed sequence is leased");
@@ -133,7 +134,8 @@ async fn a_task_that_keeps_failing_parks_its_sequence_with_the_errors() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn offline_proving_through_files_meets_the_same_checks() {
-    let agent = TestAgent::start(ScratchDatabase::sqlite().unwrap(), 3, 3).await;
+    // 150 users: two batches of the tiny family's lower tier.
+    let agent = TestAgent::start(ScratchDatabase::sqlite().unwrap(), 150, 3).await;
     let key: TaskKey = "s1-batch-0-0".parse().unwrap();
     let task = agent.generator.export_task(&key).await.unwrap();
     // Exported tasks are leased to the offline prover: not handed to workers.
@@ -153,12 +155,13 @@ async fn offline_proving_through_files_meets_the_same_checks() {
     let proof = ProofFile { task: key, result: ProofResult { lease_id: again.lease_id, ..proof.result } };
     agent.generator.import_proof(proof.clone()).await.unwrap();
     assert!(agent.generator.import_proof(proof).await.is_err(), "a replayed import is refused");
-    assert_eq!(agent.generator.store().task_status(&key).await.unwrap().as_deref(), Some("done"));
+    assert_eq!(agent.generator.store().task_status(&key).await.unwrap(), Some(zkpor_store::TaskState::Done));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_worker_whose_proofs_keep_failing_the_checks_is_quarantined_until_reset() {
-    let agent = TestAgent::start(ScratchDatabase::sqlite().unwrap(), 3, 3).await;
+    // Two batches: one for another worker, one for the re-admitted one.
+    let agent = TestAgent::start(ScratchDatabase::sqlite().unwrap(), 150, 3).await;
     let bad = agent.client(0);
     for _ in 0..3 {
         let grant = bad.lease().await.unwrap().unwrap();
@@ -166,7 +169,7 @@ async fn a_worker_whose_proofs_keep_failing_the_checks_is_quarantined_until_rese
         assert!(matches!(bad.submit(&grant.spec.key, &garbage).await, Err(ClientError::Rejected(_))));
     }
     // Its rejections never failed the task or the sequence...
-    assert_eq!(agent.status().await, SequenceStatus::Proving);
+    assert_eq!(agent.status().await, ProvingState::Proving);
     // ...but it gets no more leases; others still do.
     let (status, body) = post(&agent, "v1/lease", Some(TOKENS[0].1), "{}".into()).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");

@@ -27,10 +27,10 @@ impl Manager {
                 continue;
             }
             let circuits = self.circuits.clone();
-            let shape = row.info.shape;
+            let family = row.info.family.clone();
             let calldata = tokio::task::spawn_blocking(move || -> Result<Vec<u8>> {
-                let circuits = circuits.get(&shape);
-                let wrap = circuits.final_wrap();
+                let circuits = circuits.get(&family)?;
+                let wrap = circuits.final_wrap()?;
                 let proof = wrap.proof_from_bytes(proof)?;
                 encode(&proof, &ProofLayout::new(&wrap.data().common)?)
             })

@@ -18,7 +18,7 @@ pub fn read_task_file(path: &Path) -> Result<TaskFile> {
 
 /// Proves a task file's task.
 pub fn prove_task_file(circuits: &CircuitCache, task: &TaskFile) -> Result<ProofFile> {
-    let circuits = circuits.get(&task.spec.shape);
+    let circuits = circuits.get(&task.spec.family)?;
     let started = Instant::now();
     let proof = prove_task(&circuits, &task.spec)?;
     Ok(ProofFile {

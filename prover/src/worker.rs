@@ -89,9 +89,9 @@ async fn prove_one(client: &AgentClient, circuits: &Arc<CircuitCache>, grant: Le
         let heartbeats = tokio::spawn(heartbeat_loop(client.clone(), grant.clone()));
         let circuits = circuits.clone();
         let spec = grant.spec.clone();
-        // Circuits are built on a shape's first task; proving time excludes that.
+        // Circuits are built on a family's first task; proving time excludes that.
         let proved = tokio::task::spawn_blocking(move || {
-            let circuits = circuits.get(&spec.shape);
+            let circuits = circuits.get(&spec.family)?;
             let started = Instant::now();
             prove_task(&circuits, &spec).map(|proof| (proof, started.elapsed().as_millis() as i64))
         })

@@ -4,7 +4,7 @@
 //! here, in one place, and tested without a chain.
 
 use alloy::primitives::B256;
-use zkpor_chain::registry::{CommitState, SequenceStatus};
+use zkpor_chain::registry::{CommitState, RegistryStatus};
 
 /// The registry's view of a sequence, at one block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -12,7 +12,7 @@ pub struct OnChain {
     /// The block the view was read at.
     pub block: u64,
     /// The sequence's status at that block.
-    pub status: SequenceStatus,
+    pub status: RegistryStatus,
     /// Its current round.
     pub round: u32,
     /// First block after T1; 0 before the round's first commit.
@@ -92,22 +92,22 @@ pub fn next_step(chain: &OnChain, our_hash: B256, commit_margin: u64) -> Step {
         return Step::Finished(Finished::ForeignCommit);
     }
     match chain.status {
-        SequenceStatus::None => Step::Finished(Finished::NotPosted),
-        SequenceStatus::Verified => match ours.map(|commit| commit.state) {
+        RegistryStatus::None => Step::Finished(Finished::NotPosted),
+        RegistryStatus::Verified => match ours.map(|commit| commit.state) {
             // The reward is final once T2 is over.
             Some(CommitState::Valid) if chain.block >= chain.reveal_end => Step::ClaimReward,
             Some(CommitState::Valid) => Step::WaitForRound { until: chain.reveal_end },
             Some(CommitState::Rewarded) => Step::Finished(Finished::Rewarded),
             _ => Step::Finished(Finished::VerifiedByOthers),
         },
-        SequenceStatus::Expired => Step::Settle,
-        SequenceStatus::Posted => Step::Commit { round: chain.round },
-        SequenceStatus::Committing => match ours {
+        RegistryStatus::Expired => Step::Settle,
+        RegistryStatus::Posted => Step::Commit { round: chain.round },
+        RegistryStatus::Committing => match ours {
             Some(_) => Step::WaitToReveal { from: chain.commit_end },
             None if chain.block.saturating_add(commit_margin) < chain.commit_end => Step::Commit { round: chain.round },
             None => Step::WaitForRound { until: chain.reveal_end },
         },
-        SequenceStatus::Revealing => match ours.map(|commit| commit.state) {
+        RegistryStatus::Revealing => match ours.map(|commit| commit.state) {
             Some(CommitState::Committed) => Step::Reveal { round: chain.round, until: chain.reveal_end },
             // Too late to commit: no reveal is sent, so nothing is slashed.
             _ => Step::WaitForRound { until: chain.reveal_end },
@@ -122,9 +122,9 @@ mod tests {
     const OURS: B256 = B256::repeat_byte(0x11);
     const OTHER: B256 = B256::repeat_byte(0x22);
 
-    fn view(block: u64, status: SequenceStatus, ours: Option<(B256, CommitState)>) -> OnChain {
+    fn view(block: u64, status: RegistryStatus, ours: Option<(B256, CommitState)>) -> OnChain {
         let (commit_end, reveal_end) = match status {
-            SequenceStatus::Posted | SequenceStatus::None => (0, 0),
+            RegistryStatus::Posted | RegistryStatus::None => (0, 0),
             _ => (110, 120),
         };
         OnChain {
@@ -139,58 +139,58 @@ mod tests {
 
     #[test]
     fn a_posted_sequence_or_an_open_commit_window_gets_our_commit() {
-        assert_eq!(next_step(&view(50, SequenceStatus::Posted, None), OURS, 3), Step::Commit { round: 2 });
-        assert_eq!(next_step(&view(100, SequenceStatus::Committing, None), OURS, 3), Step::Commit { round: 2 });
+        assert_eq!(next_step(&view(50, RegistryStatus::Posted, None), OURS, 3), Step::Commit { round: 2 });
+        assert_eq!(next_step(&view(100, RegistryStatus::Committing, None), OURS, 3), Step::Commit { round: 2 });
         // Too close to the end of T1 for the commit to be mined in time.
-        assert_eq!(next_step(&view(107, SequenceStatus::Committing, None), OURS, 3), Step::WaitForRound { until: 120 });
+        assert_eq!(next_step(&view(107, RegistryStatus::Committing, None), OURS, 3), Step::WaitForRound { until: 120 });
     }
 
     #[test]
     fn a_commit_is_revealed_only_inside_the_reveal_window() {
         let committed = Some((OURS, CommitState::Committed));
         assert_eq!(
-            next_step(&view(105, SequenceStatus::Committing, committed), OURS, 3),
+            next_step(&view(105, RegistryStatus::Committing, committed), OURS, 3),
             Step::WaitToReveal { from: 110 }
         );
         assert_eq!(
-            next_step(&view(112, SequenceStatus::Revealing, committed), OURS, 3),
+            next_step(&view(112, RegistryStatus::Revealing, committed), OURS, 3),
             Step::Reveal { round: 2, until: 120 }
         );
     }
 
     #[test]
     fn without_a_commit_in_t1_no_reveal_is_sent() {
-        assert_eq!(next_step(&view(112, SequenceStatus::Revealing, None), OURS, 3), Step::WaitForRound { until: 120 });
+        assert_eq!(next_step(&view(112, RegistryStatus::Revealing, None), OURS, 3), Step::WaitForRound { until: 120 });
         let slashed = Some((OURS, CommitState::Invalid));
         assert_eq!(
-            next_step(&view(112, SequenceStatus::Revealing, slashed), OURS, 3),
+            next_step(&view(112, RegistryStatus::Revealing, slashed), OURS, 3),
             Step::WaitForRound { until: 120 }
         );
     }
 
     #[test]
     fn a_failed_round_is_settled_and_a_verified_one_ends_our_work() {
-        assert_eq!(next_step(&view(130, SequenceStatus::Expired, None), OURS, 3), Step::Settle);
+        assert_eq!(next_step(&view(130, RegistryStatus::Expired, None), OURS, 3), Step::Settle);
         let valid = Some((OURS, CommitState::Valid));
-        assert_eq!(next_step(&view(130, SequenceStatus::Verified, valid), OURS, 3), Step::ClaimReward);
+        assert_eq!(next_step(&view(130, RegistryStatus::Verified, valid), OURS, 3), Step::ClaimReward);
         assert_eq!(
-            next_step(&view(115, SequenceStatus::Verified, valid), OURS, 3),
+            next_step(&view(115, RegistryStatus::Verified, valid), OURS, 3),
             Step::WaitForRound { until: 120 },
             "the reward is claimed once T2 is over"
         );
         let paid = Some((OURS, CommitState::Rewarded));
-        assert_eq!(next_step(&view(130, SequenceStatus::Verified, paid), OURS, 3), Step::Finished(Finished::Rewarded));
+        assert_eq!(next_step(&view(130, RegistryStatus::Verified, paid), OURS, 3), Step::Finished(Finished::Rewarded));
         assert_eq!(
-            next_step(&view(130, SequenceStatus::Verified, None), OURS, 3),
+            next_step(&view(130, RegistryStatus::Verified, None), OURS, 3),
             Step::Finished(Finished::VerifiedByOthers)
         );
-        assert_eq!(next_step(&view(1, SequenceStatus::None, None), OURS, 3), Step::Finished(Finished::NotPosted));
+        assert_eq!(next_step(&view(1, RegistryStatus::None, None), OURS, 3), Step::Finished(Finished::NotPosted));
     }
 
     #[test]
     fn a_commit_of_another_proof_is_never_revealed() {
         let foreign = Some((OTHER, CommitState::Committed));
-        for status in [SequenceStatus::Committing, SequenceStatus::Revealing] {
+        for status in [RegistryStatus::Committing, RegistryStatus::Revealing] {
             assert_eq!(next_step(&view(112, status, foreign), OURS, 3), Step::Finished(Finished::ForeignCommit));
         }
     }

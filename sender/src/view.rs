@@ -6,7 +6,7 @@ use alloy::primitives::{Address, U256};
 use alloy::providers::{DynProvider, Provider};
 use anyhow::{Context, Result};
 use zkpor_chain::registry::LiabilityRegistry::LiabilityRegistryInstance;
-use zkpor_chain::registry::{CommitState, LiabilityRegistry, SequenceStatus};
+use zkpor_chain::registry::{CommitState, LiabilityRegistry, RegistryStatus};
 
 use crate::plan::{OnChain, OurCommit};
 
@@ -39,8 +39,8 @@ impl RegistryView {
         let at = BlockId::number(block);
         let number = U256::from(sequence);
         let status = self.contract.status(number).block(at).call().await.context("reading a sequence's status")?;
-        let status = SequenceStatus::try_from(status)?;
-        if status == SequenceStatus::None {
+        let status = RegistryStatus::try_from(status)?;
+        if status == RegistryStatus::None {
             return Ok(OnChain { block, status, round: 0, commit_end: 0, reveal_end: 0, ours: None });
         }
         let windows = self.contract.windows(number).block(at).call().await.context("reading a sequence's windows")?;
@@ -65,6 +65,6 @@ impl RegistryView {
             .call()
             .await
             .context("reading our commit")?;
-        CommitState::try_from(commit.state)
+        Ok(CommitState::try_from(commit.state)?)
     }
 }

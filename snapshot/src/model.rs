@@ -54,7 +54,8 @@ impl Account {
 /// Limits that depend on how the snapshot will be used.
 #[derive(Clone, Debug, Default)]
 pub struct LoadOptions {
-    /// Most assets the circuit shape can hold; `None` for no limit.
+    /// Most assets the circuit family can hold; `None` for no limit. A
+    /// snapshot listing more is refused once, at the first asset past it.
     pub max_assets: Option<usize>,
 }
 

@@ -125,14 +125,15 @@ impl Validator {
         let mut unit_prices = Vec::with_capacity(assets.len());
         let mut prices_ok = usable.iter().all(|&ok| ok);
         for (index, (asset, origin)) in assets.iter().enumerate() {
-            if let Some(max) = options.max_assets.filter(|&max| index >= max) {
+            if let Some(max) = options.max_assets.filter(|&max| index == max) {
                 errors.at(
                     origin,
                     format!(
-                        "asset {} is asset number {} but the circuit shape holds at most {max} \
-                         assets",
+                        "asset {} is asset number {}, but the circuit family holds at most {max} \
+                         assets (the snapshot lists {})",
                         quote(&asset.symbol),
-                        index + 1
+                        index + 1,
+                        assets.len()
                     ),
                 );
             }
@@ -405,8 +406,8 @@ mod tests {
         let got = messages(Snapshot::new(assets, accounts, &LoadOptions { max_assets: Some(2) }));
         let expected = [
             "assets.csv:3: symbol 'B TC' may only contain A-Z, a-z, 0-9, '.', '_' and '-'",
-            "assets.csv:4: asset 'BTC' is asset number 3 but the circuit shape holds at most 2 \
-             assets",
+            "assets.csv:4: asset 'BTC' is asset number 3, but the circuit family holds at most 2 \
+             assets (the snapshot lists 3)",
             "assets.csv:4: duplicate symbol 'BTC' (first seen at assets.csv:2)",
             "assets.csv:4: decimals: 19 is more than the maximum of 18",
             "mem/balances.csv:3: duplicate id 'a' (first seen at balances.csv:2)",

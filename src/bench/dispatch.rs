@@ -27,15 +27,16 @@ use clap::{Args, ValueEnum};
 use parking_lot::Mutex;
 use tokio::sync::watch;
 use zkpor_circuits::encoding::Address;
-use zkpor_circuits::{CircuitSet, Shape};
+use zkpor_circuits::node::NodeProof;
+use zkpor_circuits::statement::StatementProof;
+use zkpor_circuits::{Family, FamilyCircuits};
 use zkpor_generator::config::{AgentConfig, ApiConfig, LeaseConfig, LocalSnapshot, SourceConfig, WorkerToken};
 use zkpor_generator::source::local::commit_snapshot;
 use zkpor_generator::{Clock, Generator};
 use zkpor_prover::AgentClient;
 use zkpor_store::scratch::ScratchDatabase;
-use zkpor_store::{NewSequence, SequenceStatus};
+use zkpor_store::{NewSequence, ProvingState};
 use zkpor_tasks::protocol::{LeaseGrant, ProofResult};
-use zkpor_tasks::prove::node_proof;
 use zkpor_tasks::spec::{ProofBytes, TaskInput, TaskSpec};
 use zkpor_tasks::{CircuitCache, TaskKey, TaskKind, check_proof, prove_task};
 
@@ -54,9 +55,14 @@ pub struct DispatchArgs {
     /// Concurrent workers in the throughput pass.
     #[arg(long, default_value_t = 16)]
     workers: usize,
-    /// The circuit shape: many small batches make many tasks.
-    #[arg(long, default_value = "b2-a1-k4-l3")]
-    shape: Shape,
+    /// The circuit family: the tiny one's small circuits make the proofs
+    /// computed up front quick.
+    #[arg(long, default_value = "tiny")]
+    family: Family,
+    /// Batches per sequence (full batches of the family's first tier): with
+    /// the nodes above them and the final proof, the tasks of a sequence.
+    #[arg(long, default_value_t = 8)]
+    batches: usize,
     /// The databases to measure on.
     #[arg(long = "database", value_enum, default_values_t = [Database::Sqlite, Database::Postgres])]
     databases: Vec<Database>,
@@ -94,7 +100,10 @@ enum Transport {
 
 /// Runs the benchmark and prints its figures.
 pub fn run(args: DispatchArgs) -> Result<ExitCode> {
-    ensure!(args.sequences >= 1 && args.workers >= 1, "--sequences and --workers must be at least 1");
+    ensure!(
+        args.sequences >= 1 && args.workers >= 1 && args.batches >= 1,
+        "--sequences, --workers and --batches must be at least 1"
+    );
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(measure(args))?;
     Ok(ExitCode::SUCCESS)
@@ -103,15 +112,15 @@ pub fn run(args: DispatchArgs) -> Result<ExitCode> {
 async fn measure(args: DispatchArgs) -> Result<()> {
     let dir = tempfile::tempdir()?;
     let snapshot = dir.path().join("snapshot");
-    write_snapshot(&snapshot, args.shape)?;
+    write_snapshot(&snapshot, &args.family, args.batches)?;
     let sequences: Vec<NewSequence> = (1..=args.sequences)
         .map(|sequence| {
-            let local = LocalSnapshot { path: snapshot.clone(), sequence, shape: Some(args.shape), seed: Some(7) };
+            let local = LocalSnapshot { path: snapshot.clone(), sequence, family: args.family.clone(), seed: Some(7) };
             commit_snapshot(&local, SUBMITTER)
         })
         .collect::<Result<_>>()?;
     let tasks: usize = sequences.iter().map(|s| s.tasks.len()).sum();
-    eprintln!("{} sequences of shape {}: {tasks} tasks", sequences.len(), args.shape);
+    eprintln!("{} sequences on family {}: {tasks} tasks", sequences.len(), args.family.name());
 
     let circuits = Arc::new(CircuitCache::new());
     eprintln!("building the circuits and proving each distinct task once ...");
@@ -119,7 +128,8 @@ async fn measure(args: DispatchArgs) -> Result<()> {
     let proofs = Arc::new(precompute(&circuits, &sequences).await?);
     eprintln!("done in {:.0?}: {} distinct proofs", started.elapsed(), proofs.len());
 
-    let checks = time_checks(&circuits.get(&args.shape), &sequences, &proofs)?;
+    let family_circuits = circuits.get(&args.family)?;
+    let checks = time_checks(&family_circuits, &sequences, &proofs)?;
     let mut rows = Vec::new();
     for database in &args.databases {
         for (transport, workers) in [(Transport::Direct, 1), (Transport::Http, 1), (Transport::Http, args.workers)] {
@@ -152,18 +162,21 @@ async fn measure(args: DispatchArgs) -> Result<()> {
     Ok(())
 }
 
-/// A snapshot that fills `shape`: one user per account slot, each asset held.
-pub(super) fn write_snapshot(dir: &std::path::Path, shape: Shape) -> Result<()> {
+/// A snapshot of `family`'s assets whose users fill `batches` batches of
+/// its first tier: each holds one asset, in turn.
+pub(super) fn write_snapshot(dir: &std::path::Path, family: &Family, batches: usize) -> Result<()> {
     std::fs::create_dir_all(dir)?;
-    let symbols: Vec<String> = (0..shape.assets()).map(|a| format!("COIN{a}")).collect();
+    let symbols: Vec<String> = (0..family.assets()).map(|a| format!("COIN{a}")).collect();
     let mut assets = String::from("symbol,decimals,price_usd\n");
     for symbol in &symbols {
         assets += &format!("{symbol},6,1.5\n");
     }
     std::fs::write(dir.join("assets.csv"), assets)?;
     let mut balances = format!("id,{}\n", symbols.join(","));
-    for user in 0..shape.capacity() {
-        let row: Vec<String> = (0..shape.assets()).map(|a| format!("{}", 10 + user + a as u64)).collect();
+    for user in 0..batches * family.tiers().tier(0).batch_size {
+        let row: Vec<String> = (0..symbols.len())
+            .map(|a| if a == user % symbols.len() { format!("{}", 10 + user) } else { "0".to_string() })
+            .collect();
         balances += &format!("user{user},{}\n", row.join(","));
     }
     std::fs::write(dir.join("balances.csv"), balances)?;
@@ -198,12 +211,12 @@ pub(super) async fn prove_all(
     for sequence in sequences {
         generator.store().insert_sequence(sequence).await?;
     }
-    let shape = sequences[0].info.shape;
-    let set = tokio::task::spawn_blocking({
+    let family = sequences[0].info.family.clone();
+    let family_circuits = tokio::task::spawn_blocking({
         let circuits = circuits.clone();
-        move || circuits.get(&shape)
+        move || circuits.get(&family)
     })
-    .await?;
+    .await??;
     let mut proofs = HashMap::new();
     let mut statement = None;
     let worker = &WORKER_TOKENS[0].0;
@@ -212,7 +225,7 @@ pub(super) async fn prove_all(
         let proof = match proofs.get(&slot(&key)) {
             Some(proof) => Clone::clone(proof),
             None => {
-                let proof = tokio::task::block_in_place(|| prove(&set, &grant.spec, &mut statement))?;
+                let proof = tokio::task::block_in_place(|| prove(&family_circuits, &grant.spec, &mut statement))?;
                 proofs.insert(slot(&key), proof.clone());
                 proof
             }
@@ -228,32 +241,29 @@ pub(super) async fn prove_all(
 async fn ensure_proven(store: &zkpor_store::Store, sequences: &[NewSequence]) -> Result<()> {
     for sequence in sequences {
         let status = store.sequence(sequence.info.sequence).await?.map(|row| row.status);
-        ensure!(status == Some(SequenceStatus::Proven), "sequence {} not proven: {status:?}", sequence.info.sequence);
+        ensure!(status == Some(ProvingState::Proven), "sequence {} not proven: {status:?}", sequence.info.sequence);
     }
     Ok(())
 }
 
 /// Proves one task; the statement proof, the same for every sequence, once.
-fn prove(
-    set: &CircuitSet,
-    spec: &TaskSpec,
-    statement: &mut Option<zkpor_circuits::statement::StatementProof>,
-) -> Result<Vec<u8>> {
-    let TaskInput::Final { prices, top, sequence, submitter } = &spec.input else {
-        return prove_task(set, spec);
+fn prove(circuits: &FamilyCircuits, spec: &TaskSpec, statement_proof: &mut Option<StatementProof>) -> Result<Vec<u8>> {
+    let TaskInput::Final { statement, top, submitter } = &spec.input else {
+        return prove_task(circuits, spec);
     };
-    if statement.is_none() {
-        let top = node_proof(set, set.shape().levels(), top)?;
-        *statement = Some(set.statement().prove(&top, prices)?);
+    if statement_proof.is_none() {
+        let top = NodeProof::from_bytes(top.0.clone(), &circuits.top()?.data().common)
+            .context("the top proof does not parse")?;
+        *statement_proof = Some(circuits.statement()?.prove(&top, &statement.checked_statement()?)?);
     }
-    let statement = statement.as_ref().context("the statement proof")?;
-    Ok(set.final_wrap().prove(statement, *sequence, *submitter)?.to_bytes())
+    let statement_proof = statement_proof.as_ref().context("the statement proof")?;
+    Ok(circuits.final_wrap()?.prove(statement_proof, spec.key.sequence, *submitter)?.to_bytes())
 }
 
 /// The mean time of one proof check, per task kind, over every proof of
 /// the table (each checked three times).
 fn time_checks(
-    set: &CircuitSet,
+    circuits: &FamilyCircuits,
     sequences: &[NewSequence],
     proofs: &HashMap<TaskKey, Vec<u8>>,
 ) -> Result<Vec<(TaskKind, Duration)>> {
@@ -263,7 +273,7 @@ fn time_checks(
             let proof = &proofs[&slot(&task.key)];
             let started = Instant::now();
             for _ in 0..3 {
-                if let Err(rejection) = check_proof(set, &task.key, &task.expected, proof) {
+                if let Err(rejection) = check_proof(circuits, &task.expected, proof)? {
                     bail!("the proof of {} fails its check: {rejection}", task.key);
                 }
             }

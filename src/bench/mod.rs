@@ -1,18 +1,17 @@
 //! `zkpor bench`: what the system costs, measured.
 //!
-//! - [`proving`]: proving time, peak memory and proof sizes per shape;
+//! - [`proving`]: a realistic many-asset snapshot proven end to end on a
+//!   circuit family: time and peak memory per phase and per tier, proof
+//!   sizes;
 //! - [`dispatch`]: the agent's own cost per task (leasing, checking and
 //!   storing proofs) with the proving taken out;
 //! - [`submit`]: blocks from a stored final proof to its verification and
 //!   reward on chain, with many sequences in flight;
-//! - [`tiers`]: a realistic many-asset snapshot proven end to end with the
-//!   sparse, tiered circuits;
-//! - [`user_store`]: how fast the tiered user-proof store answers a user.
+//! - [`user_store`]: how fast the user-proof store answers a user.
 
 pub mod dispatch;
 pub mod proving;
 pub mod submit;
-pub mod tiers;
 pub mod user_store;
 
 use std::path::{Path, PathBuf};
@@ -35,6 +34,28 @@ fn measure<T>(work: impl FnOnce() -> Result<T>) -> Result<(T, Measured)> {
     let started = Instant::now();
     let value = work()?;
     Ok((value, Measured { time: started.elapsed(), peak: peak_memory() }))
+}
+
+/// Which snapshot a benchmark reads, and the circuit family it is for.
+#[derive(Debug, clap::Args)]
+pub struct BenchSnapshot {
+    /// Use this snapshot directory instead of a generated one.
+    #[arg(long, conflicts_with_all = ["accounts", "assets", "seed"])]
+    snapshot: Option<PathBuf>,
+    /// The snapshot to generate otherwise (`zkpor exchange synth`'s profile).
+    #[command(flatten)]
+    generate: SynthProfile,
+    /// The circuit family.
+    #[arg(long, default_value = "standard")]
+    family: zkpor_circuits::Family,
+}
+
+impl BenchSnapshot {
+    /// The snapshot's directory, and the temporary directory that holds a
+    /// generated one (dropping it removes the snapshot).
+    fn dir(&self) -> Result<(Option<TempDir>, PathBuf)> {
+        snapshot_dir(self.snapshot.as_deref(), &self.generate)
+    }
 }
 
 /// The snapshot directory a benchmark reads: `given`, or a new temporary

@@ -1,10 +1,11 @@
 //! `zkpor bench submit`: how fast proven sequences get on chain, and how
 //! many one agent carries at once.
 //!
-//! `N` sequences of the tiny shape are proven up front into a scratch
-//! SQLite store for anvil's second account; the registry (with the shipped
-//! tiny verifier) is deployed on a fresh anvil, the sequences posted and the
-//! stake deposited. Then the manager and sender start on that store while a
+//! `N` sequences of one batch, on a circuit family (the tiny one by
+//! default), are proven up front into a scratch SQLite store for anvil's
+//! second account; the registry of the family (with its shipped verifier)
+//! is deployed on a fresh anvil, the sequences posted and the stake
+//! deposited. Then the manager and sender start on that store while a
 //! block is mined every `--block-ms`: every sequence goes through commit,
 //! T1, reveal, T2 and reward claim at once. For each, the blocks from the
 //! manager taking its proof in to its verification and to its reward are
@@ -17,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use alloy::network::EthereumWallet;
-use alloy::primitives::U256;
+use alloy::primitives::{B256, U256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
 use anyhow::{Context, Result, ensure};
@@ -29,7 +30,7 @@ use zkpor_chain::deploy::{RegistryParams, deploy_registry};
 use zkpor_chain::registry::{LiabilityRegistry, from_evm_address, hash_to_b256};
 use zkpor_chain::statement::OnChainStatement;
 use zkpor_chain::verifier::{VerifierArtifact, deploy_verifier};
-use zkpor_circuits::Shape;
+use zkpor_circuits::Family;
 use zkpor_generator::config::LocalSnapshot;
 use zkpor_generator::source::local::commit_snapshot;
 use zkpor_manager::Manager;
@@ -48,6 +49,9 @@ pub struct SubmitArgs {
     /// Sequences carried at once.
     #[arg(long, default_value_t = 8)]
     sequences: u64,
+    /// The circuit family (one whose verifier zkpor ships).
+    #[arg(long, default_value = "tiny")]
+    family: Family,
     /// The registry's commit window T1, in blocks.
     #[arg(long, default_value_t = 5)]
     commit_window: u64,
@@ -80,25 +84,28 @@ async fn measure(args: SubmitArgs) -> Result<()> {
     let account = anvil.addresses()[1];
     let dir = tempfile::tempdir()?;
     let snapshot = dir.path().join("snapshot");
-    write_snapshot(&snapshot, Shape::TINY)?;
+    write_snapshot(&snapshot, &args.family, 1)?;
     let sequences = (1..=args.sequences)
         .map(|sequence| {
-            let local = LocalSnapshot { path: snapshot.clone(), sequence, shape: Some(Shape::TINY), seed: Some(7) };
+            let local = LocalSnapshot { path: snapshot.clone(), sequence, family: args.family.clone(), seed: Some(7) };
             commit_snapshot(&local, from_evm_address(account))
         })
         .collect::<Result<Vec<_>>>()?;
     let circuits = Arc::new(CircuitCache::new());
     let scratch = ScratchDatabase::sqlite()?;
     let generator = generator(&scratch, &circuits).await?;
-    eprintln!("proving {} sequences of the tiny shape ...", sequences.len());
+    eprintln!("proving {} sequences on family {} ...", sequences.len(), args.family.name());
     let started = Instant::now();
     prove_all(&generator, &circuits, &sequences).await?;
     eprintln!("proven in {:.0?}", started.elapsed());
+    let family_digest = B256::from(tokio::task::block_in_place(|| circuits.get(&args.family))?.digest()?.0);
 
     let owner = wallet(&anvil, 0);
-    let verifier = deploy_verifier(&owner, &VerifierArtifact::shipped(&Shape::TINY)?).await?;
+    let verifier = deploy_verifier(&owner, &VerifierArtifact::shipped(args.family.name())?).await?;
     let params = RegistryParams {
         verifier,
+        family: args.family.name().to_string(),
+        family_digest,
         sequencer: anvil.addresses()[0],
         min_stake: U256::from(ETHER / 1000),
         commit_window: args.commit_window,
@@ -108,7 +115,7 @@ async fn measure(args: SubmitArgs) -> Result<()> {
     let sequencer = LiabilityRegistry::new(registry, owner.clone());
     for sequence in &sequences {
         let info = &sequence.info;
-        let statement = OnChainStatement { shape: info.shape.to_string(), assets: Vec::new() }.encode();
+        let statement = OnChainStatement::from_file(&info.statement)?.encode();
         sequencer
             .postSequence(hash_to_b256(info.root), hash_to_b256(info.digest), info.account_count, statement.into())
             .value(U256::from(ETHER / 10))

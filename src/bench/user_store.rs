@@ -1,11 +1,10 @@
-//! `zkpor bench user-store`: how fast the tiered user-proof store answers a
-//! user, at exchange scale, without proving anything.
+//! `zkpor bench user-store`: how fast the user-proof store answers a user,
+//! at exchange scale, without proving anything.
 //!
-//! It writes (or reads) a snapshot, commits it to a tiered tree, writes the
+//! It writes (or reads) a snapshot, commits it to its family's tree, writes the
 //! store `exchange prove` would publish, then asks it for random users'
 //! inclusion proofs, checking each, and prints the latency distribution.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -13,42 +12,35 @@ use anyhow::{Context, Result, ensure};
 use clap::Args;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
-use zkpor_circuits::sparse::shape::DEFAULT_MAX_CHILDREN;
-use zkpor_circuits::sparse::tier::MAX_SPARSE_ASSETS;
-use zkpor_exchange::published::PublishedTree;
-use zkpor_exchange::tiered::committed::{TieredCommitted, default_tiers};
-use zkpor_exchange::tiered::user_store::TieredUserStore;
-use zkpor_snapshot::{LoadOptions, Snapshot};
+use zkpor_exchange::committed::{CommittedSnapshot, load_options};
+use zkpor_exchange::user_store::UserStore;
+use zkpor_snapshot::Snapshot;
 
-use super::{gib, measure, ms, snapshot_dir};
-use crate::cli::exchange::SynthProfile;
+use super::{BenchSnapshot, gib, measure, ms};
 use crate::table::print_table;
 
 /// `zkpor bench user-store` arguments.
 #[derive(Debug, Args)]
 pub struct UserStoreArgs {
-    /// Use this snapshot directory instead of a generated one.
-    #[arg(long, conflicts_with_all = ["accounts", "assets", "seed"])]
-    snapshot: Option<PathBuf>,
-    /// The snapshot to generate otherwise (`zkpor exchange synth`'s profile).
+    /// The snapshot, and the family whose tree the users are committed to.
     #[command(flatten)]
-    generate: SynthProfile,
+    input: BenchSnapshot,
     /// Inclusion proofs to ask for.
     #[arg(long, default_value_t = 10_000)]
     lookups: usize,
 }
 
+/// Runs the benchmark and prints its figures.
 pub fn run(args: UserStoreArgs) -> Result<ExitCode> {
-    let (_generated, dir) = snapshot_dir(args.snapshot.as_deref(), &args.generate)?;
+    let (_generated, dir) = args.input.dir()?;
+    let family = &args.input.family;
     let (snapshot, load) = measure(|| {
-        Snapshot::load(&dir, &LoadOptions { max_assets: Some(MAX_SPARSE_ASSETS) })
+        Snapshot::load(&dir, &load_options(family))
             .map_err(|errors| anyhow::anyhow!("{errors}"))
             .with_context(|| format!("loading {}", dir.display()))
     })?;
-    let tiers = default_tiers(&snapshot)?;
-    eprintln!("committing {} users to the tiered tree ...", snapshot.accounts().len());
-    let (committed, commit) =
-        measure(|| TieredCommitted::new(snapshot, tiers, DEFAULT_MAX_CHILDREN, &mut ChaCha20Rng::seed_from_u64(1)))?;
+    eprintln!("committing {} users to the tree of family {} ...", snapshot.accounts().len(), family.name());
+    let (committed, commit) = measure(|| CommittedSnapshot::new(snapshot, family, &mut ChaCha20Rng::seed_from_u64(1)))?;
     let ids: Vec<String> = committed.users().map(|(id, _, _)| id.to_string()).collect();
     ensure!(!ids.is_empty(), "the snapshot has no users");
     let root = committed.statement().root;
@@ -57,11 +49,11 @@ pub fn run(args: UserStoreArgs) -> Result<ExitCode> {
     let path = store_dir.path().join("users.sqlite");
     let runtime = crate::cli::runtime()?;
     eprintln!("writing the store ...");
-    let ((), write) = measure(|| runtime.block_on(committed.create_user_store(&path, &committed.statement_file(1))))?;
+    let ((), write) = measure(|| runtime.block_on(UserStore::create(&path, &committed, &committed.statement_file(1))))?;
     let store_bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or_default();
     drop(committed);
 
-    let store = runtime.block_on(TieredUserStore::open(&path))?;
+    let store = runtime.block_on(UserStore::open(&path))?;
     let mut rng = ChaCha20Rng::seed_from_u64(2);
     let mut latencies = Vec::with_capacity(args.lookups);
     for _ in 0..args.lookups {

@@ -165,14 +165,14 @@ async fn status(store: &Store) -> Result<ExitCode> {
             .map(|s| {
                 [
                     s.info.sequence.to_string(),
-                    s.info.shape.to_string(),
+                    s.info.family.name().to_string(),
                     s.info.account_count.to_string(),
                     s.status.to_string(),
                     s.error.clone().unwrap_or_default(),
                 ]
             })
             .collect();
-        print_table(&["sequence", "shape", "accounts", "status", "error"], &rows);
+        print_table(&["sequence", "family", "accounts", "status", "error"], &rows);
     }
     let refused = store.refused_sequences().await?;
     if !refused.is_empty() {
@@ -200,8 +200,12 @@ async fn status(store: &Store) -> Result<ExitCode> {
         print_table(&["sequence", "on chain", "round", "verified in block", "reason"], &rows);
     }
     println!();
-    let queues: Vec<[String; 3]> =
-        store.queue_depths().await?.into_iter().map(|q| [q.kind, q.status, q.count.to_string()]).collect();
+    let queues: Vec<[String; 3]> = store
+        .queue_depths()
+        .await?
+        .into_iter()
+        .map(|q| [q.kind.to_string(), q.status.to_string(), q.count.to_string()])
+        .collect();
     print_table(&["task kind", "status", "count"], &queues);
     let workers = store.worker_stats().await?;
     if !workers.is_empty() {

@@ -12,19 +12,15 @@ use clap::Subcommand;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkpor_chain::publish::RegistryRoots;
-use zkpor_chain::verifier::registry_shape;
-use zkpor_circuits::Shape;
+use zkpor_chain::verifier::registry_family;
+use zkpor_circuits::Family;
 use zkpor_circuits::encoding::{Address, HashHex};
-use zkpor_circuits::shape::ASSET_SLOT_CHOICES;
-use zkpor_circuits::sparse::tier::{MAX_SPARSE_ASSETS, TierSet};
 use zkpor_exchange::archive::SequenceArchive;
-use zkpor_exchange::committed::CommittedSnapshot;
-use zkpor_exchange::pipeline::{ProveOptions, Proven, choose_shape, load_options, prove};
+use zkpor_exchange::committed::{CommittedSnapshot, check_fits, load_options};
+use zkpor_exchange::pipeline::{ProveOptions, Proven, prove};
 use zkpor_exchange::published::{USER_STORE_FILE, check_output_free, write_output};
 use zkpor_exchange::server::config::ExchangeConfig;
-use zkpor_exchange::tiered::committed::default_tiers;
-use zkpor_exchange::tiered::pipeline::{TieredProveOptions, prove_tiered};
-use zkpor_exchange::user_store::any_user_proof;
+use zkpor_exchange::user_store::UserStore;
 use zkpor_snapshot::decimal::format_units;
 use zkpor_snapshot::{LoadOptions, Snapshot};
 
@@ -37,9 +33,9 @@ pub enum ExchangeCommand {
     Check {
         /// Directory with assets.csv and balances*.csv.
         snapshot: PathBuf,
-        /// Also check that the snapshot fits this circuit shape.
-        #[arg(long)]
-        shape: Option<Shape>,
+        /// The circuit family the snapshot must fit.
+        #[arg(long, default_value = "standard")]
+        family: Family,
     },
     /// Prove a snapshot end to end on this machine.
     Prove {
@@ -57,21 +53,14 @@ pub enum ExchangeCommand {
         /// Seed for the users' nonces, for a reproducible run (default: random).
         #[arg(long)]
         seed: Option<u64>,
-        /// Dense circuit shape, e.g. b1024-a8-k8-l2 (default: chosen to fit
-        /// when the snapshot lists at most 64 assets, see README).
-        #[arg(long, conflicts_with = "tiers")]
-        shape: Option<Shape>,
-        /// Prove on the sparse, tiered circuits with these tiers, e.g.
-        /// 11:s2-b4,s4-b2 (log2 of each batch circuit's rows, then each
-        /// tier's slots and batch size). Snapshots of more than 64 assets
-        /// are proven on tiered circuits anyway, by default with the tiers
-        /// of docs/circuits.md.
+        /// The circuit family (`zkpor circuits family` lists them): the one
+        /// of the registry the proof is for.
+        #[arg(long, default_value = "standard")]
+        family: Family,
+        /// Where finished proofs are kept while the run lasts, so that a
+        /// killed run resumes from them when started again (default:
+        /// <out>.proofs beside the output).
         #[arg(long)]
-        tiers: Option<String>,
-        /// Tiered circuits only: where finished proofs are kept while the run
-        /// lasts, so that a killed run resumes from them when started again
-        /// (default: <out>.proofs beside the output).
-        #[arg(long, conflicts_with = "shape")]
         proofs: Option<PathBuf>,
     },
     /// Print one user's inclusion proof as JSON.
@@ -140,10 +129,6 @@ pub struct PublishArgs {
     /// Where sequences are archived (what `zkpor exchange serve` serves).
     #[arg(long, default_value = "exchange-data")]
     pub archive: PathBuf,
-    /// Circuit shape: must be the one of the registry's verifier (default:
-    /// that one when zkpor ships it, else chosen to fit, see README).
-    #[arg(long)]
-    pub shape: Option<Shape>,
     /// Seed for the users' nonces, for a reproducible tree (default: random).
     #[arg(long)]
     pub seed: Option<u64>,
@@ -151,9 +136,10 @@ pub struct PublishArgs {
 
 pub fn run(command: ExchangeCommand) -> Result<ExitCode> {
     match command {
-        ExchangeCommand::Check { snapshot, shape } => check(&snapshot, shape),
-        ExchangeCommand::Prove { snapshot, out, sequence, submitter, seed, shape, tiers, proofs } => {
-            prove_snapshot(&snapshot, &out, ProveOptions { shape, sequence, submitter, seed }, tiers, proofs)
+        ExchangeCommand::Check { snapshot, family } => check(&snapshot, &family),
+        ExchangeCommand::Prove { snapshot, out, sequence, submitter, seed, family, proofs } => {
+            let proofs = proofs.unwrap_or_else(|| sibling(&out, "proofs"));
+            prove_snapshot(&snapshot, &out, ProveOptions { family, sequence, submitter, seed, proofs: Some(proofs) })
         }
         ExchangeCommand::UserProof { out, id } => user_proof(&out, &id),
         ExchangeCommand::Publish(args) => publish(&args),
@@ -176,18 +162,16 @@ fn publish(args: &PublishArgs) -> Result<ExitCode> {
     let rpc = args.rpc.parse().with_context(|| format!("--rpc '{}' is not a URL", args.rpc))?;
     let provider = ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(rpc);
     let runtime = super::runtime()?;
-    // Without --shape, the shape of the registry's verifier when zkpor ships it.
-    let requested = match args.shape {
-        Some(shape) => Some(shape),
-        None => runtime.block_on(registry_shape(&provider, args.registry))?,
-    };
-    let Some(snapshot) = load(&args.snapshot, &load_options(requested))? else { return Ok(ExitCode::FAILURE) };
-    let shape = choose_shape(requested, &snapshot)?;
+    // Every sequence of a registry is proven on the family it records.
+    let (name, _) = runtime.block_on(registry_family(&provider, args.registry))?;
+    let family: Family =
+        name.parse().with_context(|| format!("the registry at {} records family '{name}'", args.registry))?;
+    let Some(snapshot) = load(&args.snapshot, &load_options(&family))? else { return Ok(ExitCode::FAILURE) };
     let mut rng = match args.seed {
         Some(seed) => ChaCha20Rng::seed_from_u64(seed),
         None => ChaCha20Rng::from_entropy(),
     };
-    let committed = CommittedSnapshot::new(snapshot, shape, &mut rng)?;
+    let committed = CommittedSnapshot::new(snapshot, &family, &mut rng)?;
     let archive = SequenceArchive::new(&args.archive);
     let published = runtime.block_on(zkpor_chain::publish::publish(
         &provider,
@@ -197,7 +181,13 @@ fn publish(args: &PublishArgs) -> Result<ExitCode> {
         &committed,
         reward,
     ))?;
-    println!("posted sequence {} ({} accounts, shape {shape})", published.sequence, published.account_count);
+    println!(
+        "posted sequence {} ({} accounts, {} batches, family {})",
+        published.sequence,
+        published.account_count,
+        committed.batches().len(),
+        family.name()
+    );
     println!("  root         {}", published.root);
     println!("  digest       {}", published.digest);
     println!("  reward       {} ETH", format_ether(published.reward));
@@ -239,15 +229,17 @@ fn load(dir: &Path, options: &LoadOptions) -> Result<Option<Snapshot>> {
     }
 }
 
-fn check(dir: &Path, shape: Option<Shape>) -> Result<ExitCode> {
-    let Some(snapshot) = load(dir, &prove_load_options(shape))? else { return Ok(ExitCode::FAILURE) };
+fn check(dir: &Path, family: &Family) -> Result<ExitCode> {
+    let Some(snapshot) = load(dir, &load_options(family))? else { return Ok(ExitCode::FAILURE) };
+    check_fits(&snapshot, family)?;
     let assets = snapshot.assets().len();
-    let circuits = if shape.is_none() && !dense_fits(assets) {
-        format!("proves on the tiered circuits {}", default_tiers(&snapshot)?)
-    } else {
-        format!("fits shape {}", choose_shape(shape, &snapshot)?)
-    };
-    println!("{}: {} accounts, {assets} assets, {circuits}", dir.display(), snapshot.accounts().len());
+    println!(
+        "{}: {} accounts, {assets} assets, fits family {} (up to {} assets)",
+        dir.display(),
+        snapshot.accounts().len(),
+        family.name(),
+        family.assets()
+    );
     let rows: Vec<[String; 5]> = snapshot
         .assets()
         .iter()
@@ -266,64 +258,21 @@ fn check(dir: &Path, shape: Option<Shape>) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn prove_snapshot(
-    dir: &Path,
-    out: &Path,
-    options: ProveOptions,
-    tiers: Option<String>,
-    proofs: Option<PathBuf>,
-) -> Result<ExitCode> {
-    let Some(snapshot) = load(dir, &prove_load_options(options.shape))? else { return Ok(ExitCode::FAILURE) };
+fn prove_snapshot(dir: &Path, out: &Path, options: ProveOptions) -> Result<ExitCode> {
+    let Some(snapshot) = load(dir, &load_options(&options.family))? else { return Ok(ExitCode::FAILURE) };
     check_output_free(out)?;
-    let assets = snapshot.assets().len();
-    if options.shape.is_some() || (tiers.is_none() && dense_fits(assets)) {
-        anyhow::ensure!(
-            proofs.is_none(),
-            "--proofs keeps the proofs of a run on the tiered circuits; this snapshot of {assets} assets is proven on dense ones (add --tiers for tiered)"
-        );
-        return prove_dense(snapshot, out, &options);
-    }
-    let tiers = tiers.map(|text| TierSet::parse(&text, assets).context("--tiers")).transpose()?;
-    let proofs = proofs.unwrap_or_else(|| sibling(out, "proofs"));
-    let tiered = TieredProveOptions {
-        tiers,
-        sequence: options.sequence,
-        submitter: options.submitter,
-        seed: options.seed,
-        proofs: Some(proofs.clone()),
-    };
-    eprintln!("proving on the tiered circuits; finished proofs are kept in {} until the end", proofs.display());
+    let proofs = options.proofs.clone().expect("the CLI always keeps proofs");
+    eprintln!(
+        "proving on family {}; finished proofs are kept in {} until the end",
+        options.family.name(),
+        proofs.display()
+    );
     let bars = Bars::new();
-    let proven = prove_tiered(snapshot, &tiered, &bars)?;
+    let proven = prove(snapshot, &options, &bars)?;
     bars.finish();
     super::runtime()?.block_on(write_output(out, &proven))?;
     std::fs::remove_dir_all(&proofs).with_context(|| format!("removing {}", proofs.display()))?;
-    let committed = &proven.committed;
-    report(&proven, committed.statement().account_count, &committed.shape().to_string(), out);
-    Ok(ExitCode::SUCCESS)
-}
-
-/// How to load a snapshot to prove: for `shape` if one is asked for, else
-/// up to the most assets the tiered circuits take.
-fn prove_load_options(shape: Option<Shape>) -> LoadOptions {
-    match shape {
-        Some(shape) => load_options(Some(shape)),
-        None => LoadOptions { max_assets: Some(MAX_SPARSE_ASSETS) },
-    }
-}
-
-/// Whether a snapshot of `assets` assets fits a dense shape.
-fn dense_fits(assets: usize) -> bool {
-    assets <= ASSET_SLOT_CHOICES[ASSET_SLOT_CHOICES.len() - 1]
-}
-
-fn prove_dense(snapshot: Snapshot, out: &Path, options: &ProveOptions) -> Result<ExitCode> {
-    let bars = Bars::new();
-    let proven = prove(snapshot, options, &bars)?;
-    bars.finish();
-    super::runtime()?.block_on(write_output(out, &proven))?;
-    let committed = &proven.committed;
-    report(&proven, committed.statement().account_count, &committed.shape().to_string(), out);
+    report(&proven, out);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -335,10 +284,17 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
 }
 
 /// Prints what a proving run proved and where it wrote it.
-fn report<Tree>(proven: &Proven<Tree>, accounts: u64, shape: &str, out: &Path) {
+fn report(proven: &Proven, out: &Path) {
     let inputs = &proven.inputs;
     let times = &proven.times;
-    println!("proved {accounts} accounts with shape {shape}");
+    let committed = &proven.committed;
+    println!(
+        "proved {} accounts over {} assets on family {} ({} batches)",
+        committed.statement().account_count,
+        committed.assets().len(),
+        committed.family().name(),
+        committed.batches().len()
+    );
     println!("  root       {}", HashHex(inputs.root));
     println!("  digest     {}", HashHex(inputs.digest));
     println!("  sequence   {}", inputs.sequence);
@@ -355,7 +311,8 @@ fn report<Tree>(proven: &Proven<Tree>, accounts: u64, shape: &str, out: &Path) {
 }
 
 fn user_proof(out: &Path, id: &str) -> Result<ExitCode> {
-    let proof = super::runtime()?.block_on(any_user_proof(&out.join(USER_STORE_FILE), id))?;
+    let proof = super::runtime()?
+        .block_on(async { UserStore::open(&out.join(USER_STORE_FILE)).await?.user_proof(id).await })?;
     println!("{}", serde_json::to_string_pretty(&proof).context("encoding the proof")?);
     Ok(ExitCode::SUCCESS)
 }

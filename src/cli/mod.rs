@@ -1,6 +1,7 @@
 //! Command-line interface: the commands and what they print.
 
 pub(crate) mod agent;
+mod circuits;
 mod contracts;
 pub(crate) mod exchange;
 mod prover;
@@ -12,7 +13,6 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use zkpor_circuits::Shape;
 
 /// zkpor: proofs of an exchange's liabilities, anchored on an EVM chain.
 #[derive(Debug, Parser)]
@@ -78,33 +78,51 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Measure proving speed, memory and proof sizes for some shapes, or
-    /// (`zkpor bench dispatch`) the agent's own cost per task.
-    #[command(args_conflicts_with_subcommands = true)]
-    Bench {
-        /// Shapes to measure, each with one aggregation level (default:
-        /// b1024-a8-k8-l1 and b1024-a32-k8-l1).
-        #[arg(long = "shape")]
-        shapes: Vec<Shape>,
+    /// Measure what the system costs: proving on a family, the agent's
+    /// own cost per task, blocks to verification, user-proof answers.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+    /// Print the circuit families this build ships: their parameters and
+    /// recorded digests (`--build` also builds the circuits and compares).
+    Circuits {
         #[command(subcommand)]
-        other: Option<BenchCommand>,
+        command: CircuitsCommand,
     },
 }
 
-/// Benchmarks other than proving.
+/// `zkpor circuits ...`.
+#[derive(Debug, Subcommand)]
+enum CircuitsCommand {
+    /// A family's parameters and digest (every shipped family without
+    /// `--family`).
+    Family {
+        /// The family (default: every shipped one).
+        #[arg(long)]
+        family: Option<zkpor_circuits::Family>,
+        /// Build the circuits and print the digest (the one `families.json`
+        /// records is printed without building).
+        #[arg(long)]
+        build: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The benchmarks.
 #[derive(Debug, Subcommand)]
 enum BenchCommand {
+    /// A realistic snapshot (220 assets by default) proven end to end on a
+    /// circuit family: time and memory per phase.
+    Proving(crate::bench::proving::ProvingArgs),
     /// How many tasks per second one agent leases, checks and stores, on
     /// SQLite and PostgreSQL, with proofs computed beforehand.
     Dispatch(crate::bench::dispatch::DispatchArgs),
     /// Blocks from a stored final proof to its verification and reward on
     /// a local anvil, with many sequences in flight at once.
     Submit(crate::bench::submit::SubmitArgs),
-    /// A realistic snapshot of many assets (220 by default) proven end to
-    /// end with the sparse, tiered circuits: time and memory per phase.
-    Tiers(crate::bench::tiers::TiersArgs),
-    /// How fast the tiered user-proof store answers random users (a
-    /// realistic snapshot committed and stored, nothing proven).
+    /// How fast the user-proof store answers random users (a realistic
+    /// snapshot committed and stored, nothing proven).
     UserStore(crate::bench::user_store::UserStoreArgs),
 }
 
@@ -113,9 +131,7 @@ impl Cli {
     pub fn default_log_level(&self) -> &'static str {
         match (&self.command, self.verbose) {
             (_, true) | (Command::Agent(_) | Command::Prover(_), _) => "info",
-            (Command::Bench { other: Some(BenchCommand::Tiers(args)), .. }, _) if args.profile => {
-                "warn,plonky2::util::timing=debug"
-            }
+            (Command::Bench(BenchCommand::Proving(args)), _) if args.profile => "warn,plonky2::util::timing=debug",
             (Command::Dev(_), _) => "error",
             _ => "warn",
         }
@@ -142,11 +158,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             verify::verify_user(&file, root.as_deref(), registry.as_ref())
         }
         Command::Root { registry, sequence, json } => reader::root(&registry, sequence, json),
-        Command::Bench { other: Some(BenchCommand::Dispatch(args)), .. } => crate::bench::dispatch::run(args),
-        Command::Bench { other: Some(BenchCommand::Submit(args)), .. } => crate::bench::submit::run(args),
-        Command::Bench { other: Some(BenchCommand::Tiers(args)), .. } => crate::bench::tiers::run(args),
-        Command::Bench { other: Some(BenchCommand::UserStore(args)), .. } => crate::bench::user_store::run(args),
-        Command::Bench { shapes, other: None } => crate::bench::proving::run(shapes),
+        Command::Bench(BenchCommand::Proving(args)) => crate::bench::proving::run(args),
+        Command::Bench(BenchCommand::Dispatch(args)) => crate::bench::dispatch::run(args),
+        Command::Bench(BenchCommand::Submit(args)) => crate::bench::submit::run(args),
+        Command::Bench(BenchCommand::UserStore(args)) => crate::bench::user_store::run(args),
+        Command::Circuits { command: CircuitsCommand::Family { family, build, json } } => {
+            circuits::family(family, build, json)
+        }
     }
 }
 

@@ -49,7 +49,7 @@ pub fn run(args: ProverArgs) -> Result<ExitCode> {
     let circuits = Arc::new(CircuitCache::new());
     if let Some(ProverCommand::ProveTask { task, out }) = args.command {
         let file = read_task_file(&task)?;
-        eprintln!("proving {} (shape {})", file.spec.key, file.spec.shape);
+        eprintln!("proving {} (family {})", file.spec.key, file.spec.family.name());
         let proof = prove_task_file(&circuits, &file)?;
         std::fs::write(&out, serde_json::to_string(&proof)?).with_context(|| format!("writing {}", out.display()))?;
         eprintln!("wrote {} ({} ms of proving)", out.display(), proof.result.proving_ms);

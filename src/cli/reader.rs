@@ -6,8 +6,10 @@ use alloy::primitives::Address;
 use alloy::primitives::utils::format_ether;
 use alloy::providers::ProviderBuilder;
 use anyhow::{Context, Result};
+use serde::Serialize;
 use zkpor_chain::reader::{SequenceReport, read_sequence};
-use zkpor_chain::registry::SequenceStatus;
+use zkpor_chain::registry::RegistryStatus;
+use zkpor_chain::verifier::{VerifierCheck, check_registry_verifier};
 
 use crate::table::print_table;
 
@@ -23,24 +25,48 @@ pub struct RegistryArgs {
 }
 
 impl RegistryArgs {
-    /// The report of `sequence` (default: the latest verified).
-    pub fn read(&self, sequence: Option<u64>) -> Result<SequenceReport> {
+    /// The report of `sequence` (default: the latest verified), and the
+    /// registry's verifier compared with this build's.
+    pub fn read(&self, sequence: Option<u64>) -> Result<(SequenceReport, VerifierCheck)> {
         let rpc = self.rpc.parse().with_context(|| format!("--rpc '{}' is not a URL", self.rpc))?;
         let provider = ProviderBuilder::new().connect_http(rpc);
-        super::runtime()?.block_on(read_sequence(&provider, self.registry, sequence))
+        super::runtime()?.block_on(async {
+            let report = read_sequence(&provider, self.registry, sequence).await?;
+            let verifier = check_registry_verifier(&provider, self.registry).await?;
+            Ok((report, verifier))
+        })
     }
+}
+
+/// What `zkpor root --json` prints.
+#[derive(Serialize)]
+struct RootReport {
+    #[serde(flatten)]
+    report: SequenceReport,
+    verifier: VerifierCheck,
 }
 
 /// Prints the report of `sequence` (default: the latest verified); fails if
 /// its statement does not hash to the stored digest.
 pub fn root(registry: &RegistryArgs, sequence: Option<u64>, json: bool) -> Result<ExitCode> {
-    let report = registry.read(sequence)?;
+    let (report, verifier) = registry.read(sequence)?;
+    let vouched = verifier.is_vouched();
+    let checks_out = report.statement.is_some();
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        println!("{}", serde_json::to_string_pretty(&RootReport { report, verifier })?);
     } else {
         print_report(&report);
+        match &verifier {
+            VerifierCheck::Vouched { family } => {
+                println!("  verifier    this build's verifier of family {family} (checked here)")
+            }
+            VerifierCheck::NotVouched { family, reason } => {
+                println!("  verifier    NOT VOUCHED FOR (family {family}): {reason}");
+                eprintln!("warning: the registry's verifier is not one this build generates; its roots prove nothing");
+            }
+        }
     }
-    Ok(if report.statement.is_some() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if checks_out && vouched { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 /// Unix seconds as a UTC date and time.
@@ -73,8 +99,10 @@ pub fn print_report(report: &SequenceReport) {
     match (&report.statement, &report.statement_error) {
         (Some(statement), _) => {
             println!(
-                "  statement   hashes to the digest (checked here), {} accounts, shape {}",
-                statement.account_count, statement.shape
+                "  statement   hashes to the digest (checked here), {} accounts, {} assets, family {}",
+                statement.account_count,
+                statement.assets.len(),
+                statement.family
             );
             let rows: Vec<[String; 4]> = statement
                 .assets
@@ -86,7 +114,7 @@ pub fn print_report(report: &SequenceReport) {
         (None, error) => println!("  statement   DOES NOT CHECK OUT: {}", error.as_deref().unwrap_or("unknown")),
     }
     println!("  posted in   block {} with a reward of {} ETH", report.posted_block, eth(report.reward));
-    if report.status == SequenceStatus::Verified {
+    if report.status == RegistryStatus::Verified {
         let time = report.verified_at.map(|t| format!(" at {}", utc(t))).unwrap_or_default();
         println!("  verified in block {}{time}, round {}", report.verified_block.unwrap_or_default(), report.round);
         for (i, prover) in report.provers.iter().enumerate() {

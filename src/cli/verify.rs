@@ -6,10 +6,11 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use zkpor_circuits::encoding::HashHex;
-use zkpor_exchange::user_proof::AnyUserProof;
+use zkpor_exchange::user_proof::UserProof;
 use zkpor_exchange::verify::verify_output;
 
-use zkpor_chain::registry::SequenceStatus;
+use zkpor_chain::registry::RegistryStatus;
+use zkpor_chain::verifier::VerifierCheck;
 
 use super::reader::RegistryArgs;
 use crate::progress::spinner;
@@ -48,22 +49,26 @@ pub fn verify(out: &Path) -> Result<ExitCode> {
 /// while the sequence is not verified.
 pub fn verify_user(file: &Path, root: Option<&str>, registry: Option<&RegistryArgs>) -> Result<ExitCode> {
     let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    let proof = AnyUserProof::from_json(&text).with_context(|| format!("parsing {}", file.display()))?;
+    let proof: UserProof = serde_json::from_str(&text).with_context(|| format!("parsing {}", file.display()))?;
     let mut expected = root.map(|r| r.parse::<HashHex>().context("--root")).transpose()?;
     let mut on_chain = None;
     if let Some(registry) = registry {
-        let report = registry.read(Some(proof.sequence()))?;
+        let (report, verifier) = registry.read(Some(proof.sequence))?;
+        if let VerifierCheck::NotVouched { reason, .. } = verifier {
+            eprintln!("FAILED: the registry's verifier is not one this build generates: {reason}");
+            return Ok(ExitCode::FAILURE);
+        }
         let Some(statement) = &report.statement else {
             eprintln!(
                 "FAILED: sequence {}'s statement on chain does not hash to its digest: {}",
-                proof.sequence(),
+                proof.sequence,
                 report.statement_error.as_deref().unwrap_or_default()
             );
             return Ok(ExitCode::FAILURE);
         };
         let posted: Vec<(&str, u32)> = statement.assets.iter().map(|a| (a.symbol.as_str(), a.decimals)).collect();
         if let Err(mismatch) = proof.check_asset_names(&posted) {
-            eprintln!("FAILED: {mismatch} (sequence {}'s statement on chain)", proof.sequence());
+            eprintln!("FAILED: {mismatch} (sequence {}'s statement on chain)", proof.sequence);
             return Ok(ExitCode::FAILURE);
         }
         expected = Some(report.root);
@@ -76,18 +81,16 @@ pub fn verify_user(file: &Path, root: Option<&str>, registry: Option<&RegistryAr
         Ok(root) => {
             println!(
                 "OK: '{}' is included in root {} (sequence {}), checked in {elapsed:.2?}",
-                proof.id(),
+                proof.id,
                 HashHex(root),
-                proof.sequence()
+                proof.sequence
             );
             for (symbol, equity, debt) in proof.listed_balances() {
                 println!("  {symbol:<8} equity {equity} debt {debt}");
             }
-            if matches!(proof, AnyUserProof::Tiered(_)) {
-                println!("  (every asset not listed: zero)");
-            }
+            println!("  (every asset not listed: zero)");
             match on_chain {
-                Some(report) if report.status != SequenceStatus::Verified => {
+                Some(report) if report.status != RegistryStatus::Verified => {
                     eprintln!(
                         "NOT YET: the root is sequence {}'s on chain, but the sequence is {}, not verified",
                         report.sequence, report.status

@@ -1,7 +1,7 @@
 //! `zkpor dev`: the whole network on this machine, with embedded defaults.
 //!
 //! Anvil from the npm package (a block a second), the shipped verifier of
-//! the shape and the registry deployed, a synthetic snapshot published by
+//! the circuit family and the registry deployed, a synthetic snapshot published by
 //! the exchange and served by `zkpor exchange serve`, two agents (anvil's
 //! second and third accounts) each with two prover workers, all as `zkpor`
 //! processes logging under `<dir>/logs`. Each step is printed as it happens
@@ -30,11 +30,10 @@ use zkpor_chain::anvil::spawn_anvil_with_block_time;
 use zkpor_chain::deploy::{RegistryParams, deploy_registry};
 use zkpor_chain::publish::publish;
 use zkpor_chain::reader::read_sequence;
-use zkpor_chain::verifier::{VerifierArtifact, deploy_verifier};
-use zkpor_circuits::Shape;
+use zkpor_chain::verifier::{VerifierArtifact, deploy_verifier, shipped_family};
+use zkpor_circuits::Family;
 use zkpor_exchange::archive::SequenceArchive;
-use zkpor_exchange::committed::CommittedSnapshot;
-use zkpor_exchange::pipeline::load_options;
+use zkpor_exchange::committed::{CommittedSnapshot, load_options};
 use zkpor_exchange::synthetic::write_synthetic;
 use zkpor_exchange::user_proof::UserProof;
 use zkpor_snapshot::Snapshot;
@@ -51,10 +50,13 @@ pub struct DevArgs {
     /// Users in the synthetic snapshot.
     #[arg(long, default_value_t = 2000)]
     accounts: usize,
-    /// Circuit shape; one zkpor ships a verifier for (tiny, b1024-a4-k8-l1,
-    /// b1024-a8-k8-l1).
-    #[arg(long, default_value = "b1024-a4-k8-l1")]
-    shape: Shape,
+    /// Assets in the synthetic snapshot (at most the family's).
+    #[arg(long, default_value_t = 4)]
+    assets: usize,
+    /// The circuit family (`zkpor circuits family`): its shipped verifier
+    /// is deployed and every proof made on its circuits.
+    #[arg(long, default_value = "tiny")]
+    family: Family,
     /// Keep everything running at the end, until Ctrl-C.
     #[arg(long)]
     keep_running: bool,
@@ -139,9 +141,21 @@ async fn network(args: &DevArgs, dir: &Path) -> Result<()> {
     let exchange = Account::new(&anvil, 0);
     let agents_keys = [Account::new(&anvil, 1), Account::new(&anvil, 2)];
 
-    let verifier = deploy_verifier(&exchange.provider, &VerifierArtifact::shipped(&args.shape)?).await?;
+    let family = &args.family;
+    ensure!(
+        (1..=family.assets()).contains(&args.assets),
+        "--assets {}: family {} holds 1 to {} assets",
+        args.assets,
+        family.name(),
+        family.assets()
+    );
+    let shipped = shipped_family(family.name())
+        .with_context(|| format!("this build ships no verifier for family {}", family.name()))?;
+    let verifier = deploy_verifier(&exchange.provider, &VerifierArtifact::shipped(family.name())?).await?;
     let params = RegistryParams {
         verifier,
+        family: shipped.name.clone(),
+        family_digest: shipped.digest,
         sequencer: exchange.address(),
         min_stake: U256::from(STAKE_WEI / 10),
         commit_window: args.commit_window,
@@ -149,18 +163,19 @@ async fn network(args: &DevArgs, dir: &Path) -> Result<()> {
     };
     let registry = deploy_registry(&exchange.provider, &params).await?.registry;
     timeline.step(format!(
-        "registry {registry} deployed with the verifier of shape {} ({verifier}); T1 {} blocks, T2 {} blocks",
-        args.shape, args.commit_window, args.reveal_window
+        "registry {registry} deployed with the verifier of family {} ({verifier}); T1 {} blocks, T2 {} blocks",
+        family.name(),
+        args.commit_window,
+        args.reveal_window
     ));
 
     let snapshot_dir = dir.join("snapshot");
-    let assets = args.shape.assets().min(4);
+    let assets = args.assets;
     write_synthetic(&snapshot_dir, args.accounts, assets, 1)?;
-    let snapshot =
-        Snapshot::load(&snapshot_dir, &load_options(Some(args.shape))).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let snapshot = Snapshot::load(&snapshot_dir, &load_options(family)).map_err(|e| anyhow::anyhow!("{e}"))?;
     timeline.step(format!("synthetic snapshot: {} users, {assets} assets ({})", args.accounts, snapshot_dir.display()));
     let committed = tokio::task::block_in_place(|| {
-        CommittedSnapshot::new(snapshot, args.shape, &mut rand_chacha::ChaCha20Rng::seed_from_u64(1))
+        CommittedSnapshot::new(snapshot, family, &mut rand_chacha::ChaCha20Rng::seed_from_u64(1))
     })?;
     let archive = SequenceArchive::new(dir.join("exchange-data"));
     let reward = parse_ether(REWARD_ETH)?;

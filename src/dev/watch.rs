@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use alloy::primitives::{Address, U256};
 use alloy::providers::DynProvider;
 use anyhow::{Result, bail};
-use zkpor_chain::registry::{CommitState, LiabilityRegistry, SequenceStatus};
-use zkpor_store::{SequenceStatus as Proving, Store};
+use zkpor_chain::registry::{CommitState, LiabilityRegistry, RegistryStatus};
+use zkpor_store::{ProvingState as Proving, Store};
 
 /// When things happened, printed as they do.
 pub struct Timeline {
@@ -98,7 +98,7 @@ pub async fn until_paid(
         for ((agent, seen), tasks_done) in agents.iter().zip(&mut seen).zip(&mut tasks_done) {
             let mut now = BTreeSet::new();
             let depths = agent.store.queue_depths().await?;
-            let done = depths.iter().filter(|d| d.status == "done").map(|d| d.count).sum::<u64>();
+            let done = depths.iter().filter(|d| d.status == zkpor_store::TaskState::Done).map(|d| d.count).sum::<u64>();
             let all = depths.iter().map(|d| d.count).sum::<u64>();
             if (done, all) != *tasks_done && done > 0 && done < all {
                 timeline.step(format!("{} has {done} of its {all} proving tasks done", agent.name));
@@ -142,7 +142,7 @@ pub async fn until_paid(
             }
         }
         if verified_at.is_none()
-            && SequenceStatus::try_from(contract.status(number).call().await?)? == SequenceStatus::Verified
+            && RegistryStatus::try_from(contract.status(number).call().await?)? == RegistryStatus::Verified
         {
             let info = contract.sequenceInfo(number).call().await?;
             timeline.step(format!(

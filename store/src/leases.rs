@@ -10,14 +10,14 @@
 
 use std::collections::HashMap;
 
+use crate::{Dialect, Result, Store, StoreError};
 use sqlx::Row;
 use thiserror::Error;
 use uuid::Uuid;
-use zkpor_circuits::layout::TreeLayout;
-use zkpor_tasks::{AccountWire, ProofBytes, TaskGraph, TaskKey, TaskKind, TaskSpec};
-
-use crate::sequences::SequenceStatus;
-use crate::{Dialect, Result, Store, StoreError};
+use zkpor_circuits::family::Family;
+use zkpor_protocol::states::{ProvingState, TaskState};
+use zkpor_protocol::witness::UserWire;
+use zkpor_tasks::{ChildProof, ExpectedProof, ProofBytes, TaskInput, TaskKey, TaskKind, TaskSpec};
 
 /// A task leased to a worker.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -111,10 +111,10 @@ pub struct ReapedTask {
 /// A held lease's task, as the result handler needs it.
 #[derive(Clone, Debug)]
 pub struct LeasedTask {
-    /// The circuit shape of its sequence.
-    pub shape: zkpor_circuits::Shape,
-    /// The public inputs its proof must state.
-    pub expected: Vec<u64>,
+    /// The circuit family of its sequence.
+    pub family: Family,
+    /// What its proof must be.
+    pub expected: ExpectedProof,
     /// Who holds it.
     pub holder: String,
 }
@@ -145,8 +145,8 @@ fn key_of(text: &str) -> Result<TaskKey> {
 }
 
 impl Store {
-    /// Leases the most urgent ready task (lowest sequence, highest tier,
-    /// batches before empty proofs) to `holder` until `now + duration_ms`;
+    /// Leases the most urgent ready task (lowest sequence, then highest
+    /// level: the final task, then nodes from the top down, then batches) to `holder` until `now + duration_ms`;
     /// `None` if nothing is ready or `holder` has `quarantine_after` rejected
     /// proofs or more.
     pub async fn lease(
@@ -159,11 +159,11 @@ impl Store {
         let lock = if self.dialect == Dialect::Postgres { "FOR UPDATE SKIP LOCKED" } else { "" };
         let lease_id = Uuid::new_v4().to_string();
         let row = sqlx::query(&self.sql(&format!(
-            "UPDATE tasks SET status = 'leased', lease_id = $1, lease_holder = $2, lease_expires_ms = $3, \
+            "UPDATE tasks SET status = '{leased}', lease_id = $1, lease_holder = $2, lease_expires_ms = $3, \
              leased_ms = $4, attempts = attempts + 1, updated_ms = $4 \
-             WHERE id = (SELECT id FROM tasks WHERE status = 'ready' ORDER BY sequence, tier DESC, kind, idx LIMIT 1 {lock}) \
+             WHERE id = (SELECT id FROM tasks WHERE status = '{ready}' ORDER BY sequence, level DESC, kind DESC, idx LIMIT 1 {lock}) \
              AND NOT EXISTS (SELECT 1 FROM workers WHERE name = $2 AND rejected >= $5) \
-             RETURNING id, attempts"
+             RETURNING id, attempts", leased = TaskState::Leased, ready = TaskState::Ready
         )))
         .bind(&lease_id)
         .bind(holder)
@@ -194,11 +194,13 @@ impl Store {
         now: i64,
     ) -> Result<Lease, LeaseError> {
         let lease_id = Uuid::new_v4().to_string();
-        let row = sqlx::query(&self.sql(
-            "UPDATE tasks SET status = 'leased', lease_id = $1, lease_holder = $2, lease_expires_ms = $3, \
-             leased_ms = $4, attempts = attempts + 1, updated_ms = $4 WHERE id = $5 AND status = 'ready' \
+        let row = sqlx::query(&self.sql(&format!(
+            "UPDATE tasks SET status = '{leased}', lease_id = $1, lease_holder = $2, lease_expires_ms = $3, \
+             leased_ms = $4, attempts = attempts + 1, updated_ms = $4 WHERE id = $5 AND status = '{ready}' \
              RETURNING attempts",
-        ))
+            leased = TaskState::Leased,
+            ready = TaskState::Ready
+        )))
         .bind(&lease_id)
         .bind(holder)
         .bind(now + duration_ms)
@@ -232,7 +234,7 @@ impl Store {
         now: i64,
     ) -> Result<i64, LeaseError> {
         let updated = sqlx::query(&self.sql(
-            "UPDATE tasks SET lease_expires_ms = $3, updated_ms = $4 WHERE id = $1 AND lease_id = $2 AND status = 'leased'",
+            &format!("UPDATE tasks SET lease_expires_ms = $3, updated_ms = $4 WHERE id = $1 AND lease_id = $2 AND status = '{leased}'", leased = TaskState::Leased),
         ))
         .bind(key.to_string())
         .bind(lease_id)
@@ -250,10 +252,11 @@ impl Store {
 
     /// The task held under `lease_id`, with what its proof must state.
     pub async fn leased_task(&self, key: &TaskKey, lease_id: &str) -> Result<LeasedTask, LeaseError> {
-        let row = sqlx::query(&self.sql(
-            "SELECT t.expected, s.shape, t.lease_holder FROM tasks t JOIN sequences s ON s.sequence = t.sequence \
-             WHERE t.id = $1 AND t.lease_id = $2 AND t.status = 'leased'",
-        ))
+        let row = sqlx::query(&self.sql(&format!(
+            "SELECT t.expected, s.family, t.lease_holder FROM tasks t JOIN sequences s ON s.sequence = t.sequence \
+             WHERE t.id = $1 AND t.lease_id = $2 AND t.status = '{leased}'",
+            leased = TaskState::Leased
+        )))
         .bind(key.to_string())
         .bind(lease_id)
         .fetch_optional(&self.pool)
@@ -263,7 +266,7 @@ impl Store {
         let text = |i: usize| row.try_get::<String, _>(i).map_err(StoreError::db("reading a leased task"));
         Ok(LeasedTask {
             expected: serde_json::from_str(&text(0)?).map_err(StoreError::corrupt)?,
-            shape: text(1)?.parse().map_err(StoreError::corrupt)?,
+            family: text(1)?.parse().map_err(StoreError::corrupt)?,
             holder: text(2)?,
         })
     }
@@ -284,54 +287,79 @@ impl Store {
         }
     }
 
-    /// Everything a worker needs to prove `key`: its sequence's shape and
-    /// prices, a batch's accounts, the proofs it builds on.
+    /// Everything a worker needs to prove `key`: a batch's tier, prices and
+    /// users, a node's child proofs, the final task's statement and top
+    /// proof.
     pub async fn task_spec(&self, key: &TaskKey) -> Result<TaskSpec> {
         let sequence = self
             .sequence(key.sequence)
             .await?
             .ok_or_else(|| StoreError::corrupt(format!("task {key} of an unknown sequence")))?
             .info;
-        let graph = TaskGraph::new(key.sequence, TreeLayout::new(sequence.shape, sequence.account_count as usize));
-        let accounts: Vec<AccountWire> = if key.kind == TaskKind::Batch {
-            let row = sqlx::query(&self.sql("SELECT accounts FROM batches WHERE sequence = $1 AND batch = $2"))
-                .bind(key.sequence as i64)
-                .bind(key.index as i64)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(StoreError::db("reading a batch"))?;
-            let text: String = row.try_get(0).map_err(StoreError::db("reading a batch"))?;
-            serde_json::from_str(&text).map_err(StoreError::corrupt)?
-        } else {
-            Vec::new()
+        let graph = sequence.graph();
+        let inputs = graph.inputs(key);
+        let mut proofs = self.proofs_of(key, inputs.iter().map(|input| input.task.to_string()).collect()).await?;
+        let input = match key.kind {
+            TaskKind::Batch => {
+                let row = sqlx::query(&self.sql("SELECT users FROM batches WHERE sequence = $1 AND batch = $2"))
+                    .bind(key.sequence as i64)
+                    .bind(key.index as i64)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(StoreError::db("reading a batch"))?;
+                let text: String = row.try_get(0).map_err(StoreError::db("reading a batch"))?;
+                let users: Vec<UserWire> = serde_json::from_str(&text).map_err(StoreError::corrupt)?;
+                let tier = *graph
+                    .tiers()
+                    .get(key.index as usize)
+                    .ok_or_else(|| StoreError::corrupt(format!("task {key} is past the sequence's batches")))?;
+                TaskInput::Batch { tier, prices: sequence.prices.clone(), users }
+            }
+            TaskKind::Node => {
+                let node = graph
+                    .node_kind(key)
+                    .ok_or_else(|| StoreError::corrupt(format!("task {key} is above the sequence's top node")))?;
+                let children = inputs
+                    .iter()
+                    .zip(proofs)
+                    .map(|(input, proof)| ChildProof { circuit: input.circuit, proof })
+                    .collect();
+                TaskInput::Node { node, children }
+            }
+            TaskKind::Final => TaskInput::Final {
+                statement: sequence.statement.clone(),
+                top: proofs.pop().ok_or_else(|| StoreError::corrupt(format!("task {key} takes no top proof")))?,
+                submitter: sequence.submitter,
+            },
         };
-        // Each distinct proof read once, then placed where the circuit takes
-        // it (an empty subtree's proof may be taken several times).
-        let distinct: Vec<String> = graph.dependencies(key).iter().map(ToString::to_string).collect();
-        let wanted: Vec<String> = graph.inputs(key).iter().map(ToString::to_string).collect();
-        let mut inputs = Vec::with_capacity(wanted.len());
-        if !distinct.is_empty() {
-            let placeholders: Vec<String> = (1..=distinct.len()).map(|i| format!("${i}")).collect();
-            let query = format!("SELECT task, proof FROM proofs WHERE task IN ({})", placeholders.join(", "));
-            let query = self.sql(&query);
-            let mut rows = sqlx::query(&query);
-            for input in &distinct {
-                rows = rows.bind(input);
-            }
-            let mut found: HashMap<String, Vec<u8>> = HashMap::new();
-            for row in rows.fetch_all(&self.pool).await.map_err(StoreError::db("reading proofs"))? {
-                let task: String = row.try_get(0).map_err(StoreError::db("reading a proof"))?;
-                found.insert(task, row.try_get(1).map_err(StoreError::db("reading a proof"))?);
-            }
-            for input in &wanted {
-                let proof = found.get(input).cloned().ok_or_else(|| {
-                    StoreError::corrupt(format!("task {key} is ready but the proof of {input} is missing"))
-                })?;
-                inputs.push(ProofBytes(proof));
-            }
+        Ok(TaskSpec { key: *key, family: sequence.family, input })
+    }
+
+    /// The stored proofs of `tasks`, in that order, for `key` to take.
+    async fn proofs_of(&self, key: &TaskKey, tasks: Vec<String>) -> Result<Vec<ProofBytes>> {
+        if tasks.is_empty() {
+            return Ok(Vec::new());
         }
-        TaskSpec::assemble(*key, sequence.shape, &sequence.prices, accounts, inputs, sequence.submitter)
-            .map_err(StoreError::corrupt)
+        let placeholders: Vec<String> = (1..=tasks.len()).map(|i| format!("${i}")).collect();
+        let query = format!("SELECT task, proof FROM proofs WHERE task IN ({})", placeholders.join(", "));
+        let query = self.sql(&query);
+        let mut rows = sqlx::query(&query);
+        for task in &tasks {
+            rows = rows.bind(task);
+        }
+        let mut found: HashMap<String, Vec<u8>> = HashMap::new();
+        for row in rows.fetch_all(&self.pool).await.map_err(StoreError::db("reading proofs"))? {
+            let task: String = row.try_get(0).map_err(StoreError::db("reading a proof"))?;
+            found.insert(task, row.try_get(1).map_err(StoreError::db("reading a proof"))?);
+        }
+        tasks
+            .iter()
+            .map(|task| {
+                found.remove(task).map(ProofBytes).ok_or_else(|| {
+                    StoreError::corrupt(format!("task {key} is ready but the proof of {task} is missing"))
+                })
+            })
+            .collect()
     }
 
     /// Stores a checked proof for a held lease, marks the task done and
@@ -339,10 +367,12 @@ impl Store {
     pub async fn complete(&self, completion: &Completion, now: i64) -> Result<Completed, LeaseError> {
         let key = completion.key.to_string();
         let mut tx = self.pool.begin().await.map_err(StoreError::db("starting a transaction"))?;
-        let updated = sqlx::query(&self.sql(
-            "UPDATE tasks SET status = 'done', lease_id = NULL, lease_expires_ms = NULL, updated_ms = $3 \
-             WHERE id = $1 AND lease_id = $2 AND status = 'leased'",
-        ))
+        let updated = sqlx::query(&self.sql(&format!(
+            "UPDATE tasks SET status = '{done}', lease_id = NULL, lease_expires_ms = NULL, updated_ms = $3 \
+             WHERE id = $1 AND lease_id = $2 AND status = '{leased}'",
+            leased = TaskState::Leased,
+            done = TaskState::Done
+        )))
         .bind(&key)
         .bind(&completion.lease_id)
         .bind(now)
@@ -367,11 +397,13 @@ impl Store {
         .map_err(StoreError::db("storing a proof"))?;
         // Counts down the dependents' waits; those no longer waiting for
         // anything become ready.
-        let counted = sqlx::query(&self.sql(
+        let counted = sqlx::query(&self.sql(&format!(
             "UPDATE tasks SET waiting_for = waiting_for - 1, updated_ms = $2, \
-             status = CASE WHEN status = 'waiting' AND waiting_for = 1 THEN 'ready' ELSE status END \
+             status = CASE WHEN status = '{waiting}' AND waiting_for = 1 THEN '{ready}' ELSE status END \
              WHERE id IN (SELECT dependent FROM task_dependents WHERE task = $1) RETURNING id, status",
-        ))
+            ready = TaskState::Ready,
+            waiting = TaskState::Waiting
+        )))
         .bind(&key)
         .bind(now)
         .fetch_all(&mut *tx)
@@ -380,7 +412,7 @@ impl Store {
         let mut ready = Vec::new();
         for row in &counted {
             let status: String = row.try_get(1).map_err(StoreError::db("readying tasks"))?;
-            if status == "ready" {
+            if status == TaskState::Ready.as_str() {
                 ready.push(key_of(&row.try_get::<String, _>(0).map_err(StoreError::db("readying tasks"))?)?);
             }
         }
@@ -388,7 +420,7 @@ impl Store {
         if sequence_proven {
             sqlx::query(&self.sql("UPDATE sequences SET status = $2, updated_ms = $3 WHERE sequence = $1"))
                 .bind(completion.key.sequence as i64)
-                .bind(SequenceStatus::Proven.as_str())
+                .bind(ProvingState::Proven.as_str())
                 .bind(now)
                 .execute(&mut *tx)
                 .await
@@ -414,7 +446,7 @@ impl Store {
     ) -> Result<Failed, LeaseError> {
         let mut tx = self.pool.begin().await.map_err(StoreError::db("starting a transaction"))?;
         let row = sqlx::query(&self.sql(
-            "SELECT lease_holder, attempts, failures FROM tasks WHERE id = $1 AND lease_id = $2 AND status = 'leased'",
+            &format!("SELECT lease_holder, attempts, failures FROM tasks WHERE id = $1 AND lease_id = $2 AND status = '{leased}'", leased = TaskState::Leased),
         ))
         .bind(key.to_string())
         .bind(lease_id)
@@ -446,7 +478,7 @@ impl Store {
         let lock = if self.dialect == Dialect::Postgres { "FOR UPDATE SKIP LOCKED" } else { "" };
         let mut tx = self.pool.begin().await.map_err(StoreError::db("starting a transaction"))?;
         let rows = sqlx::query(&self.sql(&format!(
-            "SELECT id, lease_holder, attempts, failures FROM tasks WHERE status = 'leased' AND lease_expires_ms < $1 {lock}"
+            "SELECT id, lease_holder, attempts, failures FROM tasks WHERE status = '{leased}' AND lease_expires_ms < $1 {lock}", leased = TaskState::Leased
         )))
         .bind(now)
         .fetch_all(&mut *tx)
@@ -502,7 +534,7 @@ impl Store {
              lease_expires_ms = NULL, updated_ms = $5 WHERE id = $1",
         ))
         .bind(&id)
-        .bind(if parked { "failed" } else { "ready" })
+        .bind(if parked { TaskState::Failed } else { TaskState::Ready }.as_str())
         .bind(ended.failures)
         .bind(ended.error)
         .bind(now)
@@ -512,17 +544,17 @@ impl Store {
         if parked {
             let reason = format!("task {key} failed {} times, last: {}", ended.failures, ended.error);
             sqlx::query(&self.sql(
-                "UPDATE sequences SET status = $2, error = $3, updated_ms = $4 WHERE sequence = $1 AND status = 'proving'",
+                &format!("UPDATE sequences SET status = $2, error = $3, updated_ms = $4 WHERE sequence = $1 AND status = '{proving}'", proving = ProvingState::Proving),
             ))
             .bind(key.sequence as i64)
-            .bind(SequenceStatus::Failed.as_str())
+            .bind(ProvingState::Failed.as_str())
             .bind(&reason)
             .bind(now)
             .execute(&mut **tx)
             .await
             .map_err(StoreError::db("failing a sequence"))?;
             sqlx::query(&self.sql(
-                "UPDATE tasks SET status = 'cancelled', updated_ms = $2 WHERE sequence = $1 AND status IN ('ready', 'waiting')",
+                &format!("UPDATE tasks SET status = '{cancelled}', updated_ms = $2 WHERE sequence = $1 AND status IN ('{ready}', '{waiting}')", ready = TaskState::Ready, waiting = TaskState::Waiting, cancelled = TaskState::Cancelled),
             ))
             .bind(key.sequence as i64)
             .bind(now)

@@ -42,10 +42,11 @@ use tracing::info;
 
 pub use error::StoreError;
 pub use leases::{Completed, Completion, Failed, FailureKind, Lease, LeaseError, LeasedTask, ReapedTask};
-pub use sequences::{NewSequence, NewTask, SequenceInfo, SequenceRow, SequenceStatus};
+pub use sequences::{NewSequence, NewTask, SequenceInfo, SequenceRow};
 pub use sources::RefusedSequence;
 pub use submissions::{StateChange, Submission, SubmissionState};
 pub use transactions::{NewTx, TxAttempt, TxCount, TxOutcome, TxPurpose, TxRecord, TxStatus};
+pub use zkpor_protocol::states::{ProvingState, TaskState};
 
 /// Result of store operations.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -151,10 +151,11 @@ impl StateChange {
 impl Store {
     /// Proven sequences that have no submission yet, lowest first.
     pub async fn proven_without_submission(&self) -> Result<Vec<u64>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query(&format!(
             "SELECT s.sequence FROM sequences s LEFT JOIN submissions b ON b.sequence = s.sequence \
-             WHERE s.status = 'proven' AND b.sequence IS NULL ORDER BY s.sequence",
-        )
+             WHERE s.status = '{proven}' AND b.sequence IS NULL ORDER BY s.sequence",
+            proven = zkpor_protocol::states::ProvingState::Proven
+        ))
         .fetch_all(&self.pool)
         .await
         .map_err(StoreError::db("reading proven sequences"))?;

@@ -1,17 +1,18 @@
 //! What status commands and metrics read.
 
 use sqlx::Row;
-use zkpor_tasks::TaskKey;
+use zkpor_protocol::states::TaskState;
+use zkpor_tasks::{TaskKey, TaskKind};
 
 use crate::{Result, Store, StoreError};
 
 /// How many tasks of a kind are in a status.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct QueueDepth {
-    /// Task kind (`batch`, `empty`, `node`, `final`).
-    pub kind: String,
-    /// Status (`waiting`, `ready`, `leased`, `done`, `failed`, `cancelled`).
-    pub status: String,
+    /// Task kind.
+    pub kind: TaskKind,
+    /// Status.
+    pub status: TaskState,
     /// How many.
     pub count: u64,
 }
@@ -54,8 +55,16 @@ impl Store {
         rows.iter()
             .map(|row| {
                 Ok(QueueDepth {
-                    kind: row.try_get(0).map_err(StoreError::db("counting tasks"))?,
-                    status: row.try_get(1).map_err(StoreError::db("counting tasks"))?,
+                    kind: row
+                        .try_get::<String, _>(0)
+                        .map_err(StoreError::db("counting tasks"))?
+                        .parse()
+                        .map_err(StoreError::corrupt)?,
+                    status: row
+                        .try_get::<String, _>(1)
+                        .map_err(StoreError::db("counting tasks"))?
+                        .parse()
+                        .map_err(StoreError::corrupt)?,
                     count: row.try_get::<i64, _>(2).map_err(StoreError::db("counting tasks"))? as u64,
                 })
             })
@@ -118,13 +127,19 @@ impl Store {
     }
 
     /// The status of a task, if it exists.
-    pub async fn task_status(&self, key: &TaskKey) -> Result<Option<String>> {
+    pub async fn task_status(&self, key: &TaskKey) -> Result<Option<TaskState>> {
         let row = sqlx::query(&self.sql("SELECT status FROM tasks WHERE id = $1"))
             .bind(key.to_string())
             .fetch_optional(&self.pool)
             .await
             .map_err(StoreError::db("reading a task's status"))?;
-        row.map(|row| row.try_get(0).map_err(StoreError::db("reading a task's status"))).transpose()
+        row.map(|row| {
+            row.try_get::<String, _>(0)
+                .map_err(StoreError::db("reading a task's status"))?
+                .parse()
+                .map_err(StoreError::corrupt)
+        })
+        .transpose()
     }
 
     /// The failed attempts of a sequence's tasks, oldest first.

@@ -4,9 +4,10 @@
 
 use std::collections::HashSet;
 
+use zkpor_circuits::aggregation::NodeKind;
 use zkpor_store::scratch::ScratchDatabase;
-use zkpor_store::{FailureKind, LeaseError, SequenceStatus};
-use zkpor_tasks::{TaskKey, TaskKind};
+use zkpor_store::{FailureKind, LeaseError, ProvingState};
+use zkpor_tasks::{TaskInput, TaskKey, TaskKind};
 
 mod common;
 use common::{MINUTE, completion, each_database, sequence};
@@ -14,9 +15,9 @@ use common::{MINUTE, completion, each_database, sequence};
 #[tokio::test(flavor = "multi_thread")]
 async fn a_sequence_is_proven_task_by_task_in_dependency_order() {
     each_database(async |store| {
-        // 6 accounts: two batches, one node, the final task.
-        assert!(store.insert_sequence(&sequence(1, 6)).await.unwrap());
-        assert!(!store.insert_sequence(&sequence(1, 6)).await.unwrap(), "a known sequence is not inserted twice");
+        // Two batches, the node over them, the top node, the final task.
+        assert!(store.insert_sequence(&sequence(1, 2)).await.unwrap());
+        assert!(!store.insert_sequence(&sequence(1, 2)).await.unwrap(), "a known sequence is not inserted twice");
         let now = 1_000_000;
         let a = store.lease("a", u64::MAX, MINUTE, now).await.unwrap().unwrap();
         let b = store.lease("b", u64::MAX, MINUTE, now).await.unwrap().unwrap();
@@ -27,21 +28,30 @@ async fn a_sequence_is_proven_task_by_task_in_dependency_order() {
         let done = store.complete(&completion(&a), now).await.unwrap();
         assert!(done.ready.is_empty());
         let done = store.complete(&completion(&b), now).await.unwrap();
-        assert_eq!(done.ready, vec!["s1-node-1-0".parse::<TaskKey>().unwrap()]);
+        assert_eq!(done.ready, vec!["s1-node-0-0".parse::<TaskKey>().unwrap()]);
 
         let node = store.lease("c", u64::MAX, MINUTE, now).await.unwrap().unwrap();
         let spec = store.task_spec(&node.key).await.unwrap();
         assert_eq!(spec.key, node.key);
+        let TaskInput::Node { node: kind, children } = &spec.input else { panic!("{spec:?}") };
+        assert_eq!(*kind, NodeKind::OverBatches);
+        assert_eq!(
+            children.iter().map(|c| c.proof.0.clone()).collect::<Vec<_>>(),
+            [b"s1-batch-0-0".to_vec(), b"s1-batch-0-1".to_vec()]
+        );
         store.complete(&completion(&node), now).await.unwrap();
+        let top = store.lease("c", u64::MAX, MINUTE, now).await.unwrap().unwrap();
+        assert_eq!(top.key.to_string(), "s1-node-1-0");
+        store.complete(&completion(&top), now).await.unwrap();
         let last = store.lease("c", u64::MAX, MINUTE, now).await.unwrap().unwrap();
         assert_eq!(last.key.kind, TaskKind::Final);
         assert!(store.complete(&completion(&last), now).await.unwrap().sequence_proven);
-        assert_eq!(store.sequence(1).await.unwrap().unwrap().status, SequenceStatus::Proven);
+        assert_eq!(store.sequence(1).await.unwrap().unwrap().status, ProvingState::Proven);
         assert_eq!(store.final_proof(1).await.unwrap(), Some(last.key.to_string().into_bytes()));
         let stats = store.worker_stats().await.unwrap();
         assert_eq!(
             stats.iter().map(|w| (w.name.as_str(), w.accepted)).collect::<Vec<_>>(),
-            [("a", 1), ("b", 1), ("c", 2)]
+            [("a", 1), ("b", 1), ("c", 3)]
         );
     })
     .await;
@@ -72,7 +82,7 @@ async fn expired_leases_go_back_late_results_change_nothing_and_failures_park() 
         // The slow worker's result arrives late: refused, nothing changes.
         let late = store.complete(&completion(&first), later).await;
         assert!(matches!(late, Err(LeaseError::NotHeld { ref status, .. }) if status == "leased"), "{late:?}");
-        assert_eq!(store.task_status(&first.key).await.unwrap().as_deref(), Some("leased"));
+        assert_eq!(store.task_status(&first.key).await.unwrap(), Some(zkpor_store::TaskState::Leased));
 
         // The fast worker returns a bad proof (held against the worker, not the
         // task), then an error: with the expired lease, the second failure parks it.
@@ -84,7 +94,7 @@ async fn expired_leases_go_back_late_results_change_nothing_and_failures_park() 
             store.fail(&third.key, &third.lease_id, FailureKind::Error, "out of memory", 2, later).await.unwrap();
         assert!(failed.parked);
         let row = store.sequence(2).await.unwrap().unwrap();
-        assert_eq!(row.status, SequenceStatus::Failed);
+        assert_eq!(row.status, ProvingState::Failed);
         assert!(row.error.as_deref().unwrap().contains("failed 2 times, last: out of memory"), "{:?}", row.error);
         assert_eq!(
             store.lease("fast", u64::MAX, MINUTE, later).await.unwrap(),
@@ -109,7 +119,7 @@ async fn concurrent_leasing_never_hands_a_task_out_twice() {
         // Separate stores stand for separate agent processes.
         let stores = [db.open().await.unwrap(), db.open().await.unwrap()];
         for number in 10..16 {
-            stores[0].insert_sequence(&sequence(number, 8)).await.unwrap();
+            stores[0].insert_sequence(&sequence(number, 2)).await.unwrap();
         }
         let ready = 6 * 2;
         let mut leasers = Vec::new();

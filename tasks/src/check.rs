@@ -1,14 +1,16 @@
 //! How the agent checks a returned proof before it stores it: it must parse
 //! as a proof of the task's circuit, verify, and state exactly the public
-//! inputs the agent computed for the task from the committed tree.
+//! inputs the agent computed for the task from the checked witness.
 
+use anyhow::Result;
+use plonky2::plonk::circuit_data::CircuitData;
+use plonky2::plonk::config::GenericConfig;
+use plonky2::plonk::proof::ProofWithPublicInputs;
 use thiserror::Error;
-use zkpor_circuits::CircuitSet;
-use zkpor_circuits::final_wrap::FinalProof;
+use zkpor_circuits::{D, F, FamilyCircuits};
 
-use crate::key::{TaskKey, TaskKind};
-use crate::prove::node_proof;
-use crate::spec::{ProofBytes, canonical};
+use crate::expected::{ExpectedProof, ProofCircuit};
+use crate::spec::canonical;
 
 /// Why a returned proof is refused.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -24,32 +26,28 @@ pub enum Rejection {
     Mismatch,
 }
 
-/// Checks `proof` for `task`, whose expected public inputs are `expected`.
-pub fn check_proof(circuits: &CircuitSet, task: &TaskKey, expected: &[u64], proof: &[u8]) -> Result<(), Rejection> {
-    let tier = task.tier as usize;
-    let bytes = ProofBytes(proof.to_vec());
-    let public_inputs = match task.kind {
-        TaskKind::Final => {
-            let data = circuits.final_wrap().data();
-            let proof =
-                FinalProof::from_bytes(bytes.0, &data.common).map_err(|e| Rejection::Malformed(e.to_string()))?;
-            let inputs = proof.public_inputs.clone();
-            data.verify(proof).map_err(|e| Rejection::Invalid(e.to_string()))?;
-            inputs
-        }
-        TaskKind::Batch | TaskKind::Empty | TaskKind::Node => {
-            let proof = node_proof(circuits, tier, &bytes).map_err(|e| Rejection::Malformed(format!("{e:#}")))?;
-            let inputs = proof.public_inputs.clone();
-            let verified = match tier {
-                0 => circuits.batch().data().verify(proof),
-                t => circuits.aggregation(t - 1).data().verify(proof),
-            };
-            verified.map_err(|e| Rejection::Invalid(e.to_string()))?;
-            inputs
+/// Checks `proof` against `expected`, with `circuits` of the task's family.
+/// The outer error is the agent's (its circuits could not be built); the
+/// inner one the proof's.
+pub fn check_proof(circuits: &FamilyCircuits, expected: &ExpectedProof, proof: &[u8]) -> Result<Result<(), Rejection>> {
+    let (inputs, wanted) = match expected.circuit {
+        ProofCircuit::Final => (verified(circuits.final_wrap()?.data(), proof), expected.inputs.clone()),
+        ProofCircuit::Tier { tier } => (verified(circuits.tier(tier)?.data(), proof), expected.inputs.clone()),
+        ProofCircuit::Node { node } => {
+            let circuit = circuits.node(node)?;
+            let mut wanted = expected.inputs.clone();
+            wanted.extend(canonical(&circuit.honest_tail()));
+            (verified(circuit.data(), proof), wanted)
         }
     };
-    if canonical(&public_inputs) != expected {
-        return Err(Rejection::Mismatch);
-    }
-    Ok(())
+    Ok(inputs.and_then(|inputs| if canonical(&inputs) == wanted { Ok(()) } else { Err(Rejection::Mismatch) }))
+}
+
+/// The public inputs of `bytes` as a proof of `circuit` that verifies.
+fn verified<C: GenericConfig<D, F = F>>(circuit: &CircuitData<F, C, D>, bytes: &[u8]) -> Result<Vec<F>, Rejection> {
+    let proof = ProofWithPublicInputs::<F, C, D>::from_bytes(bytes.to_vec(), &circuit.common)
+        .map_err(|e| Rejection::Malformed(e.to_string()))?;
+    let inputs = proof.public_inputs.clone();
+    circuit.verify(proof).map_err(|e| Rejection::Invalid(e.to_string()))?;
+    Ok(inputs)
 }

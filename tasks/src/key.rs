@@ -1,4 +1,4 @@
-//! Task identities: `s<sequence>-<kind>-<tier>-<index>`, e.g. `s7-node-1-0`:
+//! Task identities: `s<sequence>-<kind>-<level>-<index>`, e.g. `s7-node-1-0`:
 //! safe in URL paths, file names and metric labels.
 
 use std::fmt;
@@ -11,12 +11,10 @@ use thiserror::Error;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskKind {
-    /// A batch of accounts (tier 0).
+    /// A batch of users of one tier (level 0).
     Batch,
-    /// The proof of an empty subtree of tier `t`: a batch of padding accounts
-    /// for `t = 0`, an aggregation of `K` empty proofs of tier `t − 1` above.
-    Empty,
-    /// An aggregation node of tier `t ≥ 1` (aggregation level `t − 1`).
+    /// An aggregation node of node level `l` (the nodes over batches are
+    /// level 0).
     Node,
     /// The statement proof and the final (EVM) proof, from the top node.
     Final,
@@ -24,13 +22,12 @@ pub enum TaskKind {
 
 impl TaskKind {
     /// Every kind, in the order proofs are made.
-    pub const ALL: [TaskKind; 4] = [TaskKind::Batch, TaskKind::Empty, TaskKind::Node, TaskKind::Final];
+    pub const ALL: [TaskKind; 3] = [TaskKind::Batch, TaskKind::Node, TaskKind::Final];
 
     /// The kind's name in task ids, the database and metrics.
     pub fn as_str(self) -> &'static str {
         match self {
             TaskKind::Batch => "batch",
-            TaskKind::Empty => "empty",
             TaskKind::Node => "node",
             TaskKind::Final => "final",
         }
@@ -58,21 +55,21 @@ pub struct TaskKey {
     pub sequence: u64,
     /// What it proves.
     pub kind: TaskKind,
-    /// Its tier: 0 for batches, `t` for nodes and empty proofs of tier `t`,
-    /// `L + 1` for the final task.
-    pub tier: u32,
-    /// Its index within the tier.
+    /// Its level: 0 for batches, the node level for nodes, the number of
+    /// node levels for the final task.
+    pub level: u32,
+    /// Its index within the level.
     pub index: u32,
 }
 
 /// A task id that does not parse.
 #[derive(Debug, Error, PartialEq, Eq)]
-#[error("'{0}' is not a task id: expected s<sequence>-<batch|empty|node|final>-<tier>-<index>")]
+#[error("'{0}' is not a task id: expected s<sequence>-<batch|node|final>-<level>-<index>")]
 pub struct KeyError(pub String);
 
 impl fmt::Display for TaskKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "s{}-{}-{}-{}", self.sequence, self.kind, self.tier, self.index)
+        write!(f, "s{}-{}-{}-{}", self.sequence, self.kind, self.level, self.index)
     }
 }
 
@@ -83,12 +80,12 @@ impl FromStr for TaskKey {
         let mut parts = text.split('-');
         let sequence = parts.next().and_then(|s| s.strip_prefix('s')).and_then(|s| s.parse().ok()).ok_or_else(bad)?;
         let kind = parts.next().ok_or_else(bad)?.parse().map_err(|_| bad())?;
-        let tier = parts.next().and_then(|s| s.parse().ok()).ok_or_else(bad)?;
+        let level = parts.next().and_then(|s| s.parse().ok()).ok_or_else(bad)?;
         let index = parts.next().and_then(|s| s.parse().ok()).ok_or_else(bad)?;
         if parts.next().is_some() {
             return Err(bad());
         }
-        Ok(TaskKey { sequence, kind, tier, index })
+        Ok(TaskKey { sequence, kind, level, index })
     }
 }
 
@@ -111,7 +108,7 @@ mod tests {
 
     #[test]
     fn ids_round_trip() {
-        let key = TaskKey { sequence: 12, kind: TaskKind::Node, tier: 2, index: 5 };
+        let key = TaskKey { sequence: 12, kind: TaskKind::Node, level: 2, index: 5 };
         assert_eq!(key.to_string(), "s12-node-2-5");
         assert_eq!("s12-node-2-5".parse::<TaskKey>(), Ok(key));
     }
@@ -122,6 +119,7 @@ mod tests {
             "",
             "12-node-2-5",
             "s12-leaf-2-5",
+            "s12-empty-0-0",
             "s12-node-2",
             "s12-node-2-5-1",
             "s-1-node-2-5",

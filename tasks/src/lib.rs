@@ -2,15 +2,14 @@
 //!
 //! - [`key`]: which proof of which sequence a task makes;
 //! - [`graph`]: the tasks of one sequence's proof tree and how they depend
-//!   on each other (batches, proofs of empty subtrees, aggregation nodes,
-//!   the final proof);
+//!   on each other (batches, aggregation nodes, the final proof);
 //! - [`spec`]: everything a worker needs to prove one task, as it travels
 //!   over HTTP or in an offline task file;
 //! - [`prove`]: how a worker proves a task;
-//! - [`expected`]: the public inputs each task's proof must state;
+//! - [`expected`]: the circuit and public inputs each task's proof must have;
 //! - [`check`]: how the agent checks a returned proof before it stores it;
 //! - [`protocol`]: the worker API's messages and the offline files;
-//! - [`circuits`]: circuit sets built once per shape and shared.
+//! - [`circuits`]: family circuits built once and shared.
 
 pub mod check;
 pub mod circuits;
@@ -23,7 +22,8 @@ pub mod spec;
 
 pub use check::{Rejection, check_proof};
 pub use circuits::CircuitCache;
+pub use expected::{ExpectedProof, ProofCircuit, TreeToProve};
 pub use graph::TaskGraph;
 pub use key::{TaskKey, TaskKind};
 pub use prove::prove_task;
-pub use spec::{AccountWire, ProofBytes, TaskInput, TaskSpec};
+pub use spec::{ChildProof, ProofBytes, TaskInput, TaskSpec};

@@ -1,60 +1,72 @@
 //! How a worker proves a task.
 
-use anyhow::{Context, Result, ensure};
-use plonky2::plonk::circuit_data::CommonCircuitData;
+use anyhow::{Context, Result, bail, ensure};
 use tracing::info_span;
-use zkpor_circuits::account::AccountLeaf;
-use zkpor_circuits::batch::BatchWitness;
+use zkpor_circuits::FamilyCircuits;
+use zkpor_circuits::aggregation::NodeKind;
+use zkpor_circuits::batch::TierBatchWitness;
+use zkpor_circuits::leaf::Leaf;
 use zkpor_circuits::node::NodeProof;
-use zkpor_circuits::{CircuitSet, D, F};
+use zkpor_circuits::statement::padded;
 
 use crate::key::TaskKind;
-use crate::spec::{ProofBytes, TaskInput, TaskSpec};
+use crate::spec::{ChildProof, TaskInput, TaskSpec};
 
-/// Proves `spec` with `circuits` (of its shape); the proof's serialization.
-pub fn prove_task(circuits: &CircuitSet, spec: &TaskSpec) -> Result<Vec<u8>> {
+/// Proves `spec` with `circuits` (of its family); the proof's serialization.
+pub fn prove_task(circuits: &FamilyCircuits, spec: &TaskSpec) -> Result<Vec<u8>> {
     let _span = info_span!("prove_task", task = %spec.key).entered();
-    let shape = circuits.shape();
-    ensure!(*shape == spec.shape, "the task is for shape {}, these circuits are of {shape}", spec.shape);
-    let tier = spec.key.tier as usize;
+    let family = circuits.family();
+    ensure!(
+        *family == spec.family,
+        "the task is for family {}, these circuits are of {}",
+        spec.family.name(),
+        family.name()
+    );
     let bytes = match (&spec.key.kind, &spec.input) {
-        (TaskKind::Batch, TaskInput::Batch { prices, accounts }) => {
-            let leaves = accounts.iter().map(AccountLeaf::try_from).collect::<Result<Vec<_>>>()?;
-            circuits.batch().prove(&BatchWitness::new(shape, prices, &leaves)?)?.to_bytes()
+        (TaskKind::Batch, TaskInput::Batch { tier, prices, users }) => {
+            let circuit = circuits.tier(*tier)?;
+            let tier = circuit.tier();
+            ensure!(prices.len() <= family.assets(), "{} prices for at most {} assets", prices.len(), family.assets());
+            let leaves = users
+                .iter()
+                .enumerate()
+                .map(|(position, user)| {
+                    let id = user.id().with_context(|| format!("user {position}"))?;
+                    Leaf::new(id, &user.holdings(), tier.slots, family.assets())
+                        .with_context(|| format!("user {position}"))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let witness = TierBatchWitness::new(tier, &padded(prices, family.assets()), &leaves)?;
+            circuit.prove(&witness)?.to_bytes()
         }
-        (TaskKind::Empty, TaskInput::Empty { prices, child: None }) if tier == 0 => {
-            circuits.batch().prove(&BatchWitness::new(shape, prices, &[])?)?.to_bytes()
+        (TaskKind::Node, TaskInput::Node { node, children }) => {
+            let proofs = children
+                .iter()
+                .enumerate()
+                .map(|(slot, child)| child_proof(circuits, *node, child).with_context(|| format!("child {slot}")))
+                .collect::<Result<Vec<_>>>()?;
+            let children: Vec<(usize, &NodeProof)> =
+                children.iter().zip(&proofs).map(|(child, proof)| (child.circuit, proof)).collect();
+            circuits.node(*node)?.prove(&children)?.to_bytes()
         }
-        (TaskKind::Empty, TaskInput::Empty { child: Some(child), .. }) if tier > 0 => {
-            let child = node_proof(circuits, tier - 1, child)?;
-            circuits.aggregation(tier - 1).prove(&vec![&child; shape.arity()])?.to_bytes()
+        (TaskKind::Final, TaskInput::Final { statement, top, submitter }) => {
+            let statement = statement.checked_statement()?;
+            let top = NodeProof::from_bytes(top.0.clone(), &circuits.top()?.data().common)
+                .context("the top proof does not parse")?;
+            let statement_proof = circuits.statement()?.prove(&top, &statement)?;
+            circuits.final_wrap()?.prove(&statement_proof, spec.key.sequence, *submitter)?.to_bytes()
         }
-        (TaskKind::Node, TaskInput::Node { children }) if tier > 0 => {
-            let children =
-                children.iter().map(|child| node_proof(circuits, tier - 1, child)).collect::<Result<Vec<_>>>()?;
-            circuits.aggregation(tier - 1).prove(&children.iter().collect::<Vec<_>>())?.to_bytes()
-        }
-        (TaskKind::Final, TaskInput::Final { prices, top, sequence, submitter }) => {
-            let top = node_proof(circuits, shape.levels(), top)?;
-            let statement = circuits.statement().prove(&top, prices)?;
-            circuits.final_wrap().prove(&statement, *sequence, *submitter)?.to_bytes()
-        }
-        _ => anyhow::bail!("task {} does not match its inputs", spec.key),
+        _ => bail!("task {} does not match its inputs", spec.key),
     };
     Ok(bytes)
 }
 
-/// The circuit whose proofs form tier `tier` of the tree.
-pub fn node_circuit(circuits: &CircuitSet, tier: usize) -> &CommonCircuitData<F, D> {
-    match tier {
-        0 => &circuits.batch().data().common,
-        t => &circuits.aggregation(t - 1).data().common,
-    }
-}
-
-/// A proof of tier `tier` from its bytes.
-pub fn node_proof(circuits: &CircuitSet, tier: usize, bytes: &ProofBytes) -> Result<NodeProof> {
-    ensure!(tier <= circuits.shape().levels(), "tier {tier} is above the top of shape {}", circuits.shape());
-    NodeProof::from_bytes(bytes.0.clone(), node_circuit(circuits, tier))
-        .with_context(|| format!("a proof of tier {tier} that does not parse"))
+/// A child proof of a `node` from its bytes.
+fn child_proof(circuits: &FamilyCircuits, node: NodeKind, child: &ChildProof) -> Result<NodeProof> {
+    let common = match node {
+        NodeKind::OverBatches => &circuits.tier(child.circuit)?.data().common,
+        // Both node circuits below the top share their common data.
+        NodeKind::OverNodes | NodeKind::Top => &circuits.over_batches()?.data().common,
+    };
+    NodeProof::from_bytes(child.proof.0.clone(), common).context("a proof that does not parse")
 }

@@ -1,4 +1,4 @@
-//! What a worker receives: a task's key, the circuit shape, and the inputs
+//! What a worker receives: a task's key, the circuit family, and the inputs
 //! its proof is made from. JSON, with proofs as base64 of plonky2's
 //! serialization; the same document is an offline task file.
 
@@ -8,11 +8,14 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use plonky2::field::types::{Field, Field64, PrimeField64};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use zkpor_circuits::account::AccountLeaf;
+use zkpor_circuits::F;
+use zkpor_circuits::aggregation::NodeKind;
 use zkpor_circuits::encoding::Address;
-use zkpor_circuits::{F, Hash, Shape};
+use zkpor_circuits::family::Family;
+use zkpor_protocol::statement::StatementFile;
+use zkpor_protocol::witness::UserWire;
 
-use crate::key::{TaskKey, TaskKind};
+use crate::key::TaskKey;
 
 /// A task and everything needed to prove it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,116 +23,54 @@ use crate::key::{TaskKey, TaskKind};
 pub struct TaskSpec {
     /// The task.
     pub key: TaskKey,
-    /// The circuit shape of its sequence.
-    pub shape: Shape,
+    /// The circuit family of its sequence, by name.
+    #[serde(with = "zkpor_circuits::family::by_name")]
+    pub family: Family,
     /// What its proof is made from.
     pub input: TaskInput,
-}
-
-impl TaskSpec {
-    /// The spec of `key`: `accounts` are a batch's accounts, `inputs` the
-    /// proofs [`crate::TaskGraph::inputs`] names for it, in that order;
-    /// `submitter` is bound into a final proof.
-    pub fn assemble(
-        key: TaskKey,
-        shape: Shape,
-        prices: &[u64],
-        accounts: Vec<AccountWire>,
-        mut inputs: Vec<ProofBytes>,
-        submitter: Address,
-    ) -> anyhow::Result<Self> {
-        let expected = match (key.kind, key.tier) {
-            (TaskKind::Batch, _) | (TaskKind::Empty, 0) => 0,
-            (TaskKind::Empty, _) => shape.arity(),
-            (TaskKind::Node, _) => shape.arity(),
-            (TaskKind::Final, _) => 1,
-        };
-        anyhow::ensure!(inputs.len() == expected, "task {key} takes {expected} proofs, got {}", inputs.len());
-        let prices = prices.to_vec();
-        let input = match key.kind {
-            TaskKind::Batch => TaskInput::Batch { prices, accounts },
-            TaskKind::Empty => TaskInput::Empty { prices, child: inputs.pop() },
-            TaskKind::Node => TaskInput::Node { children: inputs },
-            TaskKind::Final => {
-                TaskInput::Final { prices, top: inputs.pop().expect("one input"), sequence: key.sequence, submitter }
-            }
-        };
-        Ok(TaskSpec { key, shape, input })
-    }
 }
 
 /// The inputs of a task, by kind.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum TaskInput {
-    /// A batch: up to `B` accounts at unit `prices`.
+    /// A batch: the users of one batch of one tier.
     Batch {
-        /// Unit price per asset slot.
+        /// Index of the tier in the family's tiers.
+        tier: usize,
+        /// Unit price per real asset of the sequence (zero past them).
         prices: Vec<u64>,
-        /// The accounts, in tree order.
-        accounts: Vec<AccountWire>,
+        /// The users, in tree order.
+        users: Vec<UserWire>,
     },
-    /// An empty subtree of tier 0 (a batch of padding accounts at `prices`)
-    /// or above (`K` copies of `child`, the empty proof of the tier below).
-    Empty {
-        /// Unit price per asset slot.
-        prices: Vec<u64>,
-        /// The empty proof of the tier below, for tiers above 0.
-        child: Option<ProofBytes>,
-    },
-    /// An aggregation node: its `K` children, in order.
+    /// An aggregation node: its children, left to right.
     Node {
+        /// Which node circuit proves it.
+        node: NodeKind,
         /// The child proofs.
-        children: Vec<ProofBytes>,
+        children: Vec<ChildProof>,
     },
     /// The statement and final proofs on the top node.
     Final {
-        /// Unit price per asset slot.
-        prices: Vec<u64>,
+        /// The sequence's statement, checked against its digest.
+        statement: StatementFile,
         /// The top node's proof.
         top: ProofBytes,
-        /// The sequence number bound into the final proof.
-        sequence: u64,
         /// The address bound into the final proof.
         submitter: Address,
     },
 }
 
-/// One account as a worker receives it: the hidden id and the balances.
+/// One child of a node task.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AccountWire {
-    /// `Poseidon(nonce ‖ id)` as four canonical field elements.
-    pub id_hash: [u64; 4],
-    /// Equity per asset slot.
-    pub equity: Vec<u64>,
-    /// Debt per asset slot.
-    pub debt: Vec<u64>,
-}
-
-impl From<&AccountLeaf> for AccountWire {
-    fn from(leaf: &AccountLeaf) -> Self {
-        AccountWire {
-            id_hash: leaf.id_hash.elements.map(|f| f.to_canonical_u64()),
-            equity: leaf.equity.clone(),
-            debt: leaf.debt.clone(),
-        }
-    }
-}
-
-impl TryFrom<&AccountWire> for AccountLeaf {
-    type Error = anyhow::Error;
-    fn try_from(wire: &AccountWire) -> anyhow::Result<Self> {
-        anyhow::ensure!(
-            wire.id_hash.iter().all(|&e| e < F::ORDER),
-            "an account's id hash has an element that is not canonical"
-        );
-        Ok(AccountLeaf {
-            id_hash: Hash { elements: wire.id_hash.map(F::from_canonical_u64) },
-            equity: wire.equity.clone(),
-            debt: wire.debt.clone(),
-        })
-    }
+pub struct ChildProof {
+    /// Index of the circuit it is a proof of among those the node's slots
+    /// verify against: its tier under a node over batches, 0 (node over
+    /// batches) or 1 (node over nodes) above.
+    pub circuit: usize,
+    /// The proof.
+    pub proof: ProofBytes,
 }
 
 /// A serialized proof; base64 in JSON.
@@ -168,27 +109,33 @@ pub fn fields(values: &[u64]) -> Option<Vec<F>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::key::TaskKind;
 
     #[test]
     fn a_spec_round_trips_through_json() {
         let spec = TaskSpec {
-            key: TaskKey { sequence: 1, kind: TaskKind::Node, tier: 1, index: 0 },
-            shape: Shape::TINY,
-            input: TaskInput::Node { children: vec![ProofBytes(vec![1, 2, 3]), ProofBytes(vec![])] },
+            key: TaskKey { sequence: 1, kind: TaskKind::Node, level: 1, index: 0 },
+            family: Family::tiny(),
+            input: TaskInput::Node {
+                node: NodeKind::OverNodes,
+                children: vec![ChildProof { circuit: 1, proof: ProofBytes(vec![1, 2, 3]) }],
+            },
         };
         let json = serde_json::to_string(&spec).unwrap();
-        assert!(json.contains(r#""key":"s1-node-1-0""#) && json.contains(r#""children":["AQID",""]"#), "{json}");
+        assert!(json.contains(r#""key":"s1-node-1-0","family":"tiny""#), "{json}");
+        assert!(json.contains(r#""node":"over_nodes","children":[{"circuit":1,"proof":"AQID"}]"#), "{json}");
         assert_eq!(serde_json::from_str::<TaskSpec>(&json).unwrap(), spec);
     }
 
     #[test]
     fn malformed_specs_are_refused_with_a_reason() {
-        let bad_base64 = r#"{"key":"s1-node-1-0","shape":"tiny","input":{"kind":"node","children":["@@"]}}"#;
+        let bad_base64 = r#"{"key":"s1-node-1-0","family":"tiny","input":{"kind":"node","node":"top","children":[{"circuit":0,"proof":"@@"}]}}"#;
         assert!(serde_json::from_str::<TaskSpec>(bad_base64).unwrap_err().to_string().contains("not base64"));
-        let unknown = r#"{"key":"s1-node-1-0","shape":"tiny","input":{"kind":"leaf"}}"#;
+        let unknown = r#"{"key":"s1-node-1-0","family":"tiny","input":{"kind":"leaf"}}"#;
         assert!(serde_json::from_str::<TaskSpec>(unknown).is_err());
-        let wire = AccountWire { id_hash: [F::ORDER, 0, 0, 0], equity: vec![], debt: vec![] };
-        assert!(AccountLeaf::try_from(&wire).is_err());
+        let family =
+            r#"{"key":"s1-node-1-0","family":"b4-a2-k2-l1","input":{"kind":"node","node":"top","children":[]}}"#;
+        assert!(serde_json::from_str::<TaskSpec>(family).unwrap_err().to_string().contains("no family is named"));
     }
 
     #[test]

@@ -17,20 +17,21 @@
 //! per-asset sum is below `B·2^48 < p` (one slot per asset per user), so the
 //! equality in the field is equality of integers.
 //!
-//! The challenges come from Poseidon over everything the prover chose before
-//! them: the batch root (which commits to every slot's asset and balance), the
-//! prices commitment, the claimed table columns and every slot's price limbs.
+//! The challenges come from Poseidon (in the challenge domain) over
+//! everything the prover chose before them: the batch root (which commits
+//! to every slot's asset and balance), the prices commitment, the claimed
+//! table columns and every slot's price limbs.
 //! A false claim passes only if a challenge hits a root of a nonzero
 //! polynomial of degree below 2^16 over a field of about 2^128 elements.
 
 use plonky2::field::types::Field;
 use plonky2::hash::hash_types::HashOutTarget;
-use plonky2::hash::poseidon::PoseidonHash;
 use plonky2::iop::ext_target::ExtensionTarget;
 use plonky2::iop::target::Target;
 use plonky2::plonk::circuit_builder::CircuitBuilder;
 
 use super::solvency::PriceLimbs;
+use crate::hash::{Domain, hash_in_circuit};
 use crate::{D, F};
 
 /// One slot's side of the argument.
@@ -90,8 +91,8 @@ impl AssetTableArgument {
         transcript.extend(&claims.equity);
         transcript.extend(&claims.debt);
         transcript.extend(self.slots.iter().flat_map(|slot| [slot.price.low, slot.price.high]));
-        let seed = builder.hash_n_to_hash_no_pad::<PoseidonHash>(transcript);
-        let second = builder.hash_n_to_hash_no_pad::<PoseidonHash>(seed.elements.to_vec());
+        let seed = hash_in_circuit(builder, Domain::Challenge, &transcript);
+        let second = hash_in_circuit(builder, Domain::Challenge, &seed.elements);
         let r = ExtensionTarget([seed.elements[0], seed.elements[1]]);
         let gamma = ExtensionTarget([seed.elements[2], seed.elements[3]]);
         let beta = ExtensionTarget([second.elements[0], second.elements[1]]);

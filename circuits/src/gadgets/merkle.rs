@@ -1,25 +1,10 @@
-//! Merkle roots inside a circuit, hashed like [`crate::merkle::node_hash`].
+//! Merkle roots inside a circuit, hashed like [`crate::hash::node_hash`].
 
 use plonky2::hash::hash_types::HashOutTarget;
-use plonky2::hash::poseidon::PoseidonHash;
 use plonky2::plonk::circuit_builder::CircuitBuilder;
 
-use crate::{D, F, Hash, merkle};
-
-/// `Poseidon(left ‖ right)`.
-pub fn node_hash(builder: &mut CircuitBuilder<F, D>, left: HashOutTarget, right: HashOutTarget) -> HashOutTarget {
-    let inputs = left.elements.iter().chain(&right.elements).copied().collect();
-    builder.hash_n_to_hash_no_pad::<PoseidonHash>(inputs)
-}
-
-/// Root of a complete binary tree over `nodes` (a power of two of them).
-pub fn merkle_root(builder: &mut CircuitBuilder<F, D>, mut nodes: Vec<HashOutTarget>) -> HashOutTarget {
-    assert!(nodes.len().is_power_of_two(), "{} nodes", nodes.len());
-    while nodes.len() > 1 {
-        nodes = nodes.chunks(2).map(|pair| node_hash(builder, pair[0], pair[1])).collect();
-    }
-    nodes[0]
-}
+use crate::hash::{node_hash, node_hash_circuit};
+use crate::{D, F, Hash};
 
 /// Root of a complete binary tree over `nodes` followed by copies of the
 /// constant `padding`, up to the next power of two. Subtrees of padding
@@ -36,8 +21,8 @@ pub fn padded_merkle_root(
         if nodes.len() % 2 == 1 {
             nodes.push(builder.constant_hash(padding));
         }
-        nodes = nodes.chunks(2).map(|pair| node_hash(builder, pair[0], pair[1])).collect();
-        padding = merkle::node_hash(padding, padding);
+        nodes = nodes.chunks(2).map(|pair| node_hash_circuit(builder, pair[0], pair[1])).collect();
+        padding = node_hash(padding, padding);
         width /= 2;
     }
     nodes[0]
@@ -51,7 +36,7 @@ mod tests {
 
     use super::*;
     use crate::C;
-    use crate::sparse::tree::node_root;
+    use crate::merkle::padded_root;
 
     fn hash(seed: u64) -> Hash {
         Hash { elements: [F::from_canonical_u64(seed), F::ONE, F::TWO, F::ZERO] }
@@ -75,7 +60,7 @@ mod tests {
         }
         let proof = data.prove(witness).unwrap();
         let proven = Hash { elements: proof.public_inputs[..4].try_into().unwrap() };
-        (proven, node_root(values, padding), gates)
+        (proven, padded_root(values, padding), gates)
     }
 
     #[test]

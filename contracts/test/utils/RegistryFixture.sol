@@ -28,7 +28,9 @@ abstract contract RegistryFixture is TestBase {
     function setUp() public virtual {
         vm.roll(100);
         verifier = new MockVerifier();
-        registry = new LiabilityRegistry(IPlonky2Verifier(address(verifier)), sequencer, MIN_STAKE, T1, T2);
+        registry = new LiabilityRegistry(
+            IPlonky2Verifier(address(verifier)), FAMILY, FAMILY_DIGEST, sequencer, MIN_STAKE, T1, T2
+        );
         registry.setSlashRecipient(treasury);
         vm.label(sequencer, "sequencer");
         vm.label(alice, "alice");

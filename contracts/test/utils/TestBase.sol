@@ -6,6 +6,9 @@ import {Vm} from "./Vm.sol";
 /// @notice What every test contract needs: the cheatcodes and a few helpers.
 abstract contract TestBase {
     Vm internal constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
+    /// @dev The circuit family a test registry records.
+    string internal constant FAMILY = "test";
+    bytes32 internal constant FAMILY_DIGEST = keccak256("test family");
 
     /// @dev Used by forge to find fuzz and invariant targets (forge-std's StdInvariant ABI).
     struct FuzzSelector {

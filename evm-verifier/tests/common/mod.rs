@@ -1,4 +1,4 @@
-//! Shared by the verifier's tests: the tiny shape's circuits, real proofs of
+//! Shared by the verifier's tests: the tiny family's circuits, real proofs of
 //! it, and anvil with its generated verifier deployed.
 
 #![allow(dead_code)]
@@ -14,7 +14,7 @@ use plonky2::field::types::Field64;
 use zkpor_chain::anvil::spawn_anvil;
 use zkpor_chain::verifier::{ProofCheck, VerifierArtifact, check_proof, deploy_verifier};
 use zkpor_circuits::encoding::Address;
-use zkpor_circuits::{CircuitSet, F, Shape};
+use zkpor_circuits::{F, Family, FamilyCircuits};
 use zkpor_evm_verifier::calldata::decode;
 use zkpor_evm_verifier::fixtures::{SampleProof, prove_accounts, sample_accounts};
 use zkpor_evm_verifier::layout::ProofLayout;
@@ -22,16 +22,21 @@ use zkpor_evm_verifier::layout::ProofLayout;
 /// The per-transaction gas limit every verification must stay under.
 pub const TRANSACTION_GAS_LIMIT: u64 = 16_777_216;
 
-/// Unit prices of the tiny shape's two assets.
+/// Unit prices of the sample's two assets.
 pub const PRICES: [u64; 2] = [3, 20];
 
-pub fn tiny() -> &'static CircuitSet {
-    static CIRCUITS: OnceLock<CircuitSet> = OnceLock::new();
-    CIRCUITS.get_or_init(|| CircuitSet::build(&Shape::TINY))
+pub fn tiny() -> &'static FamilyCircuits {
+    static CIRCUITS: OnceLock<FamilyCircuits> = OnceLock::new();
+    CIRCUITS.get_or_init(|| FamilyCircuits::build(&Family::tiny(), |_| {}).unwrap())
+}
+
+/// The tiny family's final circuit.
+pub fn final_wrap() -> &'static zkpor_circuits::final_wrap::FinalCircuit {
+    tiny().final_wrap().unwrap()
 }
 
 pub fn layout() -> ProofLayout {
-    ProofLayout::new(&tiny().final_wrap().data().common).unwrap()
+    ProofLayout::new(&final_wrap().data().common).unwrap()
 }
 
 /// A proof of three accounts for sequence 3, bound to 0x4242...
@@ -58,7 +63,7 @@ impl Chain {
         let signer: PrivateKeySigner = anvil.keys()[0].clone().into();
         let provider =
             ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(anvil.endpoint_url()).erased();
-        let verifier = deploy_verifier(&provider, &VerifierArtifact::shipped(&Shape::TINY).unwrap()).await.unwrap();
+        let verifier = deploy_verifier(&provider, &VerifierArtifact::shipped("tiny").unwrap()).await.unwrap();
         Chain { anvil, provider, verifier }
     }
 
@@ -71,7 +76,7 @@ impl Chain {
 /// string that does not decode to a proof is not one.
 pub fn plonky2_accepts(calldata: &[u8], inputs: &[u64]) -> bool {
     match decode(calldata, inputs, &layout()) {
-        Ok(proof) => tiny().final_wrap().data().verify(proof).is_ok(),
+        Ok(proof) => final_wrap().data().verify(proof).is_ok(),
         Err(_) => false,
     }
 }

@@ -8,6 +8,7 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use super::config::{ExchangeConfig, RateLimits};
+use zkpor_protocol::tokens::constant_time_eq;
 
 /// What a client may fetch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,11 +85,6 @@ impl Access {
 fn quota(limits: RateLimits) -> Quota {
     let per_second = NonZeroU32::new(limits.per_second).unwrap_or(NonZeroU32::MIN);
     Quota::per_second(per_second).allow_burst(NonZeroU32::new(limits.burst).unwrap_or(NonZeroU32::MIN))
-}
-
-/// Compares two secrets without stopping at the first difference.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

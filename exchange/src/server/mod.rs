@@ -4,7 +4,7 @@
 //! | route | who | answer |
 //! |---|---|---|
 //! | `GET /v1/sequences` | agents | the posted sequences served ([`ServedSequence`]) |
-//! | `GET /v1/sequences/{n}/batches/{i}` | agents | batch `i`'s accounts ([`WitnessBatch`]) |
+//! | `GET /v1/sequences/{n}/batches/{i}` | agents | batch `i`'s tier and users ([`WitnessBatch`]) |
 //! | `GET /v1/users/{id}/proof[?sequence=N]` | front ends | the user's inclusion proof in sequence `N` (default: the latest) |
 //! | `GET /health` | anyone | `ok` |
 //!
@@ -36,13 +36,11 @@ use serde::{Deserialize, Serialize};
 use tower_http::trace::TraceLayer;
 use tracing::{error, info};
 use zkpor_circuits::encoding::HashHex;
-use zkpor_circuits::layout::TreeLayout;
-use zkpor_tasks::AccountWire;
+use zkpor_protocol::witness::{ServedSequence, WitnessBatch};
 
 use crate::archive::SequenceArchive;
 use crate::user_proof::UserProof;
 use crate::user_store::UserStore;
-use crate::witness::{ServedSequence, WitnessBatch};
 use access::{Access, Denied, Role};
 use config::ExchangeConfig;
 
@@ -177,9 +175,9 @@ impl Exchange {
                     out.push(ServedSequence {
                         sequence,
                         root: statement.root,
-                        shape: store.shape(),
+                        family: statement.family.clone(),
                         account_count: statement.account_count,
-                        batches: TreeLayout::new(store.shape(), statement.account_count as usize).batches() as u64,
+                        batches: statement.batches,
                     });
                 }
                 Err(Failure::NotFound(_)) => {}
@@ -205,9 +203,9 @@ async fn batch(
 ) -> Result<Json<WitnessBatch>, Failure> {
     let client = exchange.admit(&bearer, Role::Agent)?;
     let store = exchange.posted_store(sequence).await?;
-    let leaves = store.batch_leaves(batch).await.map_err(|e| Failure::NotFound(format!("{e:#}")))?;
-    info!(%client, sequence, batch, accounts = leaves.len(), "batch witness served");
-    Ok(Json(WitnessBatch { sequence, batch, accounts: leaves.iter().map(AccountWire::from).collect() }))
+    let witness = store.witness_batch(batch).await.map_err(|e| Failure::NotFound(format!("{e:#}")))?;
+    info!(%client, sequence, batch, users = witness.users.len(), "batch witness served");
+    Ok(Json(witness))
 }
 
 #[derive(Deserialize)]

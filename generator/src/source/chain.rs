@@ -23,11 +23,11 @@ use alloy::providers::{DynProvider, Provider};
 use anyhow::{Context, Result, ensure};
 use tracing::{Instrument, info, info_span, warn};
 use zkpor_chain::posted::{PostedSequence, posted_sequence};
-use zkpor_chain::registry::{LiabilityRegistry, SequenceStatus, b256_to_hash};
-use zkpor_chain::verifier::registry_shape;
-use zkpor_circuits::Shape;
+use zkpor_chain::registry::{LiabilityRegistry, RegistryStatus, b256_to_hash};
+use zkpor_chain::verifier::{VerifierCheck, check_registry_verifier};
 use zkpor_circuits::encoding::Address;
-use zkpor_store::{NewSequence, SequenceRow, SequenceStatus as Proving, Store, SubmissionState};
+use zkpor_circuits::family::Family;
+use zkpor_store::{NewSequence, ProvingState, SequenceRow, Store, SubmissionState};
 
 use super::witness::{WitnessSource, check_witness};
 use super::{Polled, SequenceSource, SourceUpdate, new_sequence};
@@ -47,9 +47,8 @@ pub struct ChainSource {
     skipped: HashSet<u64>,
     /// Sequences whose witness was refused, and when to try again.
     refused: HashMap<u64, Instant>,
-    /// The shape of the registry's verifier, once read (`None` inside: not
-    /// a verifier zkpor ships).
-    verifier_shape: Option<Option<Shape>>,
+    /// The registry's verifier compared with this build's, once read.
+    verifier: Option<VerifierCheck>,
 }
 
 impl ChainSource {
@@ -72,7 +71,7 @@ impl ChainSource {
             retry_refused,
             skipped: HashSet::new(),
             refused: HashMap::new(),
-            verifier_shape: None,
+            verifier: None,
         }
     }
 
@@ -116,7 +115,7 @@ impl ChainSource {
                 continue;
             }
             let status = self.registry.status(U256::from(sequence)).block(BlockId::number(safe)).call().await?;
-            if SequenceStatus::try_from(status)? == SequenceStatus::Verified {
+            if RegistryStatus::try_from(status)? == RegistryStatus::Verified {
                 info!(sequence, "already verified on chain: not proving it");
                 self.skipped.insert(sequence);
                 continue;
@@ -149,7 +148,7 @@ impl ChainSource {
         if !row.info.source.starts_with(SOURCE_PREFIX) {
             return Ok(false);
         }
-        if row.status == Proving::Proving {
+        if row.status == ProvingState::Proving {
             return Ok(true);
         }
         let submission = store.submission(row.info.sequence).await?;
@@ -171,28 +170,25 @@ impl ChainSource {
     /// check out.
     async fn take_in(&mut self, posted: &PostedSequence) -> Result<NewSequence> {
         let statement = posted.statement_file()?;
-        let statement_shape = statement.shape.dense("the agent")?;
-        if self.verifier_shape.is_none() {
+        if self.verifier.is_none() {
             let provider = self.registry.provider().clone();
-            self.verifier_shape = Some(registry_shape(&provider, *self.registry.address()).await?);
+            self.verifier = Some(check_registry_verifier(&provider, *self.registry.address()).await?);
         }
-        if let Some(Some(shape)) = self.verifier_shape {
-            ensure!(
-                statement_shape == shape,
-                "the statement is of shape {statement_shape}, the registry's verifier checks shape {shape}: it could never be verified"
-            );
+        match self.verifier.as_ref().expect("read above") {
+            VerifierCheck::Vouched { family } => ensure!(
+                statement.family == *family,
+                "the statement is for family {}, the registry's verifier checks family {family}: it could never be verified",
+                statement.family
+            ),
+            VerifierCheck::NotVouched { reason, .. } => anyhow::bail!(
+                "the registry's verifier is not one this build generates ({reason}): its proofs would prove nothing a user can check"
+            ),
         }
-        statement_shape
-            .check_fits(statement.assets.len(), posted.account_count as usize)
-            .context("the posted statement does not fit its shape")?;
-        let leaves = self
-            .witness
-            .leaves(posted.sequence, statement_shape, posted.account_count)
-            .await
-            .context("fetching the witness")?;
-        let checked = tokio::task::block_in_place(|| check_witness(&statement, leaves))?;
+        let family: Family = statement.family.parse()?;
+        let batches = self.witness.batches(posted.sequence, statement.batches).await.context("fetching the witness")?;
+        let checked = tokio::task::block_in_place(|| check_witness(&statement, &family, batches))?;
         let source = format!("{SOURCE_PREFIX} block {} tx {}", posted.block, posted.transaction);
-        tokio::task::block_in_place(|| new_sequence(&checked.tree(), posted.sequence, self.submitter, source))
+        tokio::task::block_in_place(|| new_sequence(&checked, posted.sequence, self.submitter, source))
     }
 }
 

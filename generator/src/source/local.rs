@@ -5,12 +5,11 @@ use anyhow::{Context, Result};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkpor_circuits::encoding::Address;
-use zkpor_exchange::committed::CommittedSnapshot;
-use zkpor_exchange::pipeline::{choose_shape, load_options};
+use zkpor_exchange::committed::{CommittedSnapshot, load_options};
 use zkpor_snapshot::Snapshot;
 use zkpor_store::{NewSequence, Store};
 
-use super::{Polled, SequenceSource, SourceUpdate, TreeToProve, new_sequence};
+use super::{CheckedSequence, Polled, SequenceSource, SourceUpdate, new_sequence};
 use crate::config::LocalSnapshot;
 
 /// Snapshot directories on this machine, each proven as the sequence its
@@ -46,16 +45,22 @@ impl SequenceSource for LocalSnapshots {
 
 /// Loads, validates and commits a snapshot directory.
 pub fn commit_snapshot(snapshot: &LocalSnapshot, submitter: Address) -> Result<NewSequence> {
-    let loaded = Snapshot::load(&snapshot.path, &load_options(snapshot.shape))
+    let at = || format!("snapshot {} (sequence {})", snapshot.path.display(), snapshot.sequence);
+    let loaded = Snapshot::load(&snapshot.path, &load_options(&snapshot.family))
         .map_err(|errors| anyhow::anyhow!("{errors}"))
-        .with_context(|| format!("snapshot {} (sequence {})", snapshot.path.display(), snapshot.sequence))?;
-    let shape = choose_shape(snapshot.shape, &loaded)?;
+        .with_context(at)?;
     let mut rng = match snapshot.seed {
         Some(seed) => ChaCha20Rng::seed_from_u64(seed),
         None => ChaCha20Rng::from_entropy(),
     };
-    let committed = CommittedSnapshot::new(loaded, shape, &mut rng)?;
-    let tree =
-        TreeToProve { shape, statement: committed.statement(), leaves: committed.leaves(), tree: committed.tree() };
-    new_sequence(&tree, snapshot.sequence, submitter, snapshot.path.display().to_string())
+    let committed = CommittedSnapshot::new(loaded, &snapshot.family, &mut rng).with_context(at)?;
+    let checked = CheckedSequence {
+        family: snapshot.family.clone(),
+        statement_file: committed.statement_file(snapshot.sequence),
+        statement: committed.statement().clone(),
+        batches: (0..committed.batches().len())
+            .map(|index| (committed.batches()[index].tier, committed.batch_leaves(index).to_vec()))
+            .collect(),
+    };
+    new_sequence(&checked, snapshot.sequence, submitter, snapshot.path.display().to_string())
 }

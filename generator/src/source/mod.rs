@@ -17,17 +17,15 @@ pub mod witness;
 use std::future::Future;
 use std::pin::Pin;
 
-use anyhow::Result;
-use zkpor_circuits::Shape;
-use zkpor_circuits::account::AccountLeaf;
+use anyhow::{Context, Result};
 use zkpor_circuits::encoding::{Address, HashHex};
-use zkpor_circuits::final_wrap::FinalInputs;
-use zkpor_circuits::layout::TreeLayout;
-use zkpor_circuits::merkle::AccountTree;
+use zkpor_circuits::family::Family;
+use zkpor_circuits::leaf::Leaf;
 use zkpor_circuits::statement::Statement;
+use zkpor_protocol::statement::StatementFile;
+use zkpor_protocol::witness::UserWire;
 use zkpor_store::{NewSequence, NewTask, SequenceInfo, Store};
-use zkpor_tasks::expected::CommittedTree;
-use zkpor_tasks::{AccountWire, TaskGraph};
+use zkpor_tasks::TreeToProve;
 
 /// What a source has for the generator at one poll.
 #[derive(Debug, Default)]
@@ -49,56 +47,48 @@ pub trait SequenceSource: Send {
     fn poll<'a>(&'a mut self, store: &'a Store) -> Polled<'a>;
 }
 
-/// A tree the agent is to prove: its shape, statement and leaves.
-pub struct TreeToProve<'a> {
-    /// The circuit shape.
-    pub shape: Shape,
-    /// The statement the tree proves.
-    pub statement: &'a Statement,
-    /// Every account's leaf, in tree order.
-    pub leaves: &'a [AccountLeaf],
-    /// The tree over them.
-    pub tree: &'a AccountTree,
+/// A sequence whose tree the agent has checked and is to prove.
+pub struct CheckedSequence {
+    /// The family it is proven on.
+    pub family: Family,
+    /// Its statement, as posted.
+    pub statement_file: StatementFile,
+    /// The same, checked against its digest.
+    pub statement: Statement,
+    /// Per batch: its tier and its users, in tree order.
+    pub batches: Vec<(usize, Vec<Leaf>)>,
 }
 
-/// The sequence of a committed tree: its batches and its tasks, each with
-/// the public inputs its proof must state.
-pub fn new_sequence(tree: &TreeToProve, sequence: u64, submitter: Address, source: String) -> Result<NewSequence> {
-    let TreeToProve { shape, statement, leaves, tree } = *tree;
-    let layout = TreeLayout::new(shape, leaves.len());
-    let graph = TaskGraph::new(sequence, layout);
-    let committed = CommittedTree {
-        shape,
-        leaves,
-        tree,
-        prices: &statement.prices,
-        final_inputs: FinalInputs { root: statement.root, digest: statement.digest(), sequence, submitter },
-    };
-    let tasks = NewTask::all_of(&graph, |key| committed.expected_inputs(key))?;
-    let batches =
-        leaves.chunks(shape.batch_size()).map(|chunk| chunk.iter().map(AccountWire::from).collect()).collect();
-    let batches = pad_batches(batches, layout.batches());
+/// The sequence of a checked tree: its batches and its tasks, each with
+/// what its proof must be.
+pub fn new_sequence(
+    checked: &CheckedSequence,
+    sequence: u64,
+    submitter: Address,
+    source: String,
+) -> Result<NewSequence> {
+    let tree = TreeToProve { family: &checked.family, batches: &checked.batches, statement: &checked.statement };
+    let graph = tree.graph(sequence);
+    let expected = tree.expected(&graph, submitter)?;
+    let tasks = NewTask::all_of(&graph, &expected).context("a task without an expected proof")?;
+    let batches = checked.batches.iter().map(|(_, leaves)| leaves.iter().map(UserWire::from).collect()).collect();
+    let statement = &checked.statement;
     Ok(NewSequence {
         info: SequenceInfo {
             sequence,
-            shape,
+            family: checked.family.clone(),
             source,
             submitter,
             prices: statement.prices.clone(),
+            tiers: graph.tiers().to_vec(),
             account_count: statement.account_count,
             root: HashHex(statement.root),
             digest: HashHex(statement.digest()),
+            statement: checked.statement_file.clone(),
         },
         batches,
         tasks,
     })
-}
-
-/// `batches` with empty ones added up to `count` (a tree without accounts
-/// still has one batch).
-fn pad_batches(mut batches: Vec<Vec<AccountWire>>, count: usize) -> Vec<Vec<AccountWire>> {
-    batches.resize_with(count.max(batches.len()), Vec::new);
-    batches
 }
 
 /// The source `config` names, and how often to poll it: the registry's

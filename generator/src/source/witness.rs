@@ -1,27 +1,26 @@
-//! A posted sequence's witness: the accounts of every batch, fetched from
-//! the exchange's endpoint (or read from its archive when the exchange runs
-//! its own agent) and checked against what was posted before any proving
-//! starts. A witness is refused when it does not rebuild the posted root,
-//! when its totals or account count differ from the posted statement, or
-//! when an account could never be proven (a balance beyond the bound, a
-//! negative net value, the wrong number of asset slots).
+//! A posted sequence's witness: the users of every batch, fetched from the
+//! exchange's endpoint (or read from its archive when the exchange runs its
+//! own agent) and checked against what was posted before any proving
+//! starts ([`check_witness`]). A refused witness names the batch, the user's
+//! position in it and the rule it breaks.
 
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail, ensure};
+use plonky2::field::types::Field;
 use reqwest::StatusCode;
-use zkpor_circuits::account::AccountLeaf;
 use zkpor_circuits::encoding::HashHex;
-use zkpor_circuits::layout::TreeLayout;
-use zkpor_circuits::merkle::AccountTree;
-use zkpor_circuits::statement::Statement;
-use zkpor_circuits::{Hash, Shape};
+use zkpor_circuits::family::Family;
+use zkpor_circuits::leaf::Leaf;
+use zkpor_circuits::merkle::BinaryTree;
+use zkpor_circuits::tree::{TreeShape, UpperTree};
+use zkpor_circuits::{F, Hash};
 use zkpor_exchange::archive::SequenceArchive;
-use zkpor_exchange::published::StatementFile;
-use zkpor_exchange::witness::WitnessBatch;
+use zkpor_protocol::statement::StatementFile;
+use zkpor_protocol::witness::WitnessBatch;
 use zkpor_snapshot::bounds::MAX_BALANCE_UNITS;
 
-use super::TreeToProve;
+use super::CheckedSequence;
 
 /// How often a rate-limited request is tried again before giving up.
 const RATE_LIMIT_RETRIES: u32 = 5;
@@ -49,28 +48,34 @@ impl WitnessSource {
         Ok(WitnessSource::Http { url: url.trim_end_matches('/').to_string(), token: token.to_string(), client })
     }
 
-    /// Every account of `sequence`, batch by batch, for a tree of `shape`
-    /// holding `account_count` accounts.
-    pub async fn leaves(&self, sequence: u64, shape: Shape, account_count: u64) -> Result<Vec<AccountLeaf>> {
-        let batches = TreeLayout::new(shape, account_count as usize).batches() as u64;
-        let mut leaves = Vec::with_capacity(account_count as usize);
+    /// Every batch of `sequence`, which has `batches` of them.
+    pub async fn batches(&self, sequence: u64, batches: u64) -> Result<Vec<WitnessBatch>> {
+        let mut out = Vec::with_capacity(batches as usize);
         match self {
             WitnessSource::Http { .. } => {
                 for batch in 0..batches {
-                    leaves.extend(self.fetch_batch(sequence, batch).await?);
+                    out.push(self.fetch_batch(sequence, batch).await?);
                 }
             }
             WitnessSource::Archive(archive) => {
                 let store = archive.open(sequence).await?;
                 for batch in 0..batches {
-                    leaves.extend(store.batch_leaves(batch).await?);
+                    out.push(store.witness_batch(batch).await?);
                 }
             }
         }
-        Ok(leaves)
+        for (index, witness) in out.iter().enumerate() {
+            ensure!(
+                witness.sequence == sequence && witness.batch == index as u64,
+                "asked for batch {index} of sequence {sequence}, got batch {} of sequence {}",
+                witness.batch,
+                witness.sequence
+            );
+        }
+        Ok(out)
     }
 
-    async fn fetch_batch(&self, sequence: u64, batch: u64) -> Result<Vec<AccountLeaf>> {
+    async fn fetch_batch(&self, sequence: u64, batch: u64) -> Result<WitnessBatch> {
         let WitnessSource::Http { url, token, client } = self else { unreachable!("an HTTP source") };
         let address = format!("{url}/v1/sequences/{sequence}/batches/{batch}");
         let mut tries = 0;
@@ -95,174 +100,265 @@ impl WitnessSource {
             let body = response.text().await.unwrap_or_default();
             bail!("GET {address}: {status}: {}", body.trim());
         }
-        let witness: WitnessBatch = response.json().await.with_context(|| format!("GET {address}: the answer"))?;
-        ensure!(
-            witness.sequence == sequence && witness.batch == batch,
-            "GET {address} answered with batch {} of sequence {}",
-            witness.batch,
-            witness.sequence
-        );
-        witness
-            .accounts
-            .iter()
-            .enumerate()
-            .map(|(i, wire)| AccountLeaf::try_from(wire).with_context(|| format!("batch {batch}, account {i}")))
-            .collect()
+        response.json().await.with_context(|| format!("GET {address}: the answer"))
     }
 }
 
-/// A witness that passed every check.
-pub struct CheckedWitness {
-    /// The shape of the posted statement.
-    pub shape: Shape,
-    /// The posted statement.
-    pub statement: Statement,
-    /// The accounts.
-    pub leaves: Vec<AccountLeaf>,
-    /// Their tree, whose root is the posted one.
-    pub tree: AccountTree,
-}
-
-impl CheckedWitness {
-    /// The tree to prove.
-    pub fn tree(&self) -> TreeToProve<'_> {
-        TreeToProve { shape: self.shape, statement: &self.statement, leaves: &self.leaves, tree: &self.tree }
-    }
-}
-
-/// Checks `leaves` against `posted`, the statement posted on chain (its
-/// digest already checked): the account count, every account's slots,
-/// bounds and net value, the per-asset totals and the root.
-pub fn check_witness(posted: &StatementFile, leaves: Vec<AccountLeaf>) -> Result<CheckedWitness> {
+/// Checks `batches` against `posted`, the statement posted on chain (its
+/// digest already checked), for a tree on `family`. Per user: a canonical,
+/// non-zero id hash; at most its tier's slots; asset indices strictly
+/// increasing and among the statement's assets; every balance within the
+/// bound; a USD net value of at least zero. Per batch: a tier of the family,
+/// at most its batch size, at least one user (unless the tree has none).
+/// Over all: the batch and user counts, the per-asset totals and the root
+/// of the posted statement.
+pub fn check_witness(posted: &StatementFile, family: &Family, batches: Vec<WitnessBatch>) -> Result<CheckedSequence> {
     let statement = posted.statement()?;
-    let shape = posted.shape.dense("the agent")?;
-    let slots = shape.assets();
+    ensure!(posted.family == family.name(), "the statement is for family {}, not {}", posted.family, family.name());
+    let assets = statement.asset_count();
+    ensure!(posted.batches >= 1, "the posted statement has no batches; every tree has at least one");
     ensure!(
-        leaves.len() as u64 == statement.account_count,
-        "the witness has {} accounts, the posted statement {}",
-        leaves.len(),
+        assets <= family.assets(),
+        "the statement lists {assets} assets, family {} holds {}",
+        family.name(),
+        family.assets()
+    );
+    ensure!(
+        batches.len() as u64 == posted.batches,
+        "the witness has {} batches, the posted statement {}",
+        batches.len(),
+        posted.batches
+    );
+    let symbol = |asset: usize| posted.assets.get(asset).map_or(format!("asset {asset}"), |a| a.symbol.clone());
+    let tiers = family.tiers();
+    let mut equity = vec![0u64; assets];
+    let mut debt = vec![0u64; assets];
+    let mut checked = Vec::with_capacity(batches.len());
+    let mut users = 0u64;
+    for witness in batches {
+        let batch = witness.batch;
+        ensure!(
+            witness.tier < tiers.tiers().len(),
+            "batch {batch}: tier {} is not one of family {}'s {} tiers",
+            witness.tier,
+            family.name(),
+            tiers.tiers().len()
+        );
+        let tier = tiers.tier(witness.tier);
+        ensure!(
+            witness.users.len() <= tier.batch_size,
+            "batch {batch}: {} users, tier {} holds {} per batch",
+            witness.users.len(),
+            witness.tier,
+            tier.batch_size
+        );
+        ensure!(
+            !witness.users.is_empty() || statement.account_count == 0,
+            "batch {batch}: no users, but only the batch of a tree without users may be empty"
+        );
+        let mut leaves = Vec::with_capacity(witness.users.len());
+        for (position, user) in witness.users.iter().enumerate() {
+            let at = || format!("batch {batch}, user {position}");
+            let id = user.id().with_context(at)?;
+            // The circuits count a user whose id hash starts with zero as padding.
+            ensure!(
+                id.elements[0] != F::ZERO,
+                "{}: an id hash whose first element is zero, which only padding users have",
+                at()
+            );
+            ensure!(
+                user.slots.len() <= tier.slots,
+                "{}: {} non-zero balances, but tier {} has {} slots",
+                at(),
+                user.slots.len(),
+                witness.tier,
+                tier.slots
+            );
+            let mut value = 0i128;
+            for (i, &(asset, balance)) in user.slots.iter().enumerate() {
+                let index = usize::from(asset);
+                ensure!(index < assets, "{}: asset index {asset} is past the statement's {assets} assets", at());
+                if let Some(&(before, _)) = i.checked_sub(1).and_then(|j| user.slots.get(j)) {
+                    ensure!(
+                        before < asset,
+                        "{}: asset indices {before} then {asset} are not strictly increasing",
+                        at()
+                    );
+                }
+                ensure!(balance != 0, "{}: a {} balance of zero listed as a slot", at(), symbol(index));
+                ensure!(
+                    balance.unsigned_abs() <= MAX_BALANCE_UNITS,
+                    "{}: a {} balance of {balance} units, beyond the bound of {MAX_BALANCE_UNITS}",
+                    at(),
+                    symbol(index)
+                );
+                value += i128::from(balance) * i128::from(statement.prices[index]);
+                if balance > 0 {
+                    equity[index] = equity[index].saturating_add(balance as u64);
+                } else {
+                    debt[index] = debt[index].saturating_add(balance.unsigned_abs());
+                }
+            }
+            ensure!(value >= 0, "{}: debt worth more than its equity (a negative USD net value)", at());
+            leaves.push(Leaf::new(id, &user.holdings(), tier.slots, family.assets()).with_context(at)?);
+        }
+        users += leaves.len() as u64;
+        checked.push((witness.tier, leaves));
+    }
+    ensure!(
+        users == statement.account_count,
+        "the witness has {users} users, the posted statement {}",
         statement.account_count
     );
-    let symbol = |slot: usize| posted.assets.get(slot).map(|a| a.symbol.clone()).unwrap_or(format!("slot {slot}"));
-    let mut equity = vec![0u64; slots];
-    let mut debt = vec![0u64; slots];
-    for (index, leaf) in leaves.iter().enumerate() {
-        let at = || format!("account {index} (batch {})", index / shape.batch_size());
-        ensure!(
-            leaf.equity.len() == slots && leaf.debt.len() == slots,
-            "{}: {} equity and {} debt values, the shape has {slots} asset slots",
-            at(),
-            leaf.equity.len(),
-            leaf.debt.len()
-        );
-        ensure!(leaf.id_hash != Hash::default(), "{}: an id hash of zero, which only padding may have", at());
-        let (mut assets, mut liabilities) = (0u128, 0u128);
-        for slot in 0..slots {
-            let (e, d) = (leaf.equity[slot], leaf.debt[slot]);
-            ensure!(
-                e <= MAX_BALANCE_UNITS && d <= MAX_BALANCE_UNITS,
-                "{}: a {} balance beyond the bound of {MAX_BALANCE_UNITS} units",
-                at(),
-                symbol(slot)
-            );
-            assets += u128::from(e) * u128::from(statement.prices[slot]);
-            liabilities += u128::from(d) * u128::from(statement.prices[slot]);
-            equity[slot] = equity[slot].saturating_add(e);
-            debt[slot] = debt[slot].saturating_add(d);
-        }
-        ensure!(assets >= liabilities, "{}: debt worth more than its equity (a negative net value)", at());
-    }
-    for slot in 0..slots {
+    for asset in 0..assets {
         for (what, witness, claimed) in
-            [("equity", equity[slot], statement.equity[slot]), ("debt", debt[slot], statement.debt[slot])]
+            [("equity", equity[asset], statement.equity[asset]), ("debt", debt[asset], statement.debt[asset])]
         {
             ensure!(
                 witness == claimed,
                 "the witness's {} {what} total is {witness} units, the posted statement says {claimed}",
-                symbol(slot)
+                symbol(asset)
             );
         }
     }
-    let tree = AccountTree::new(leaves.iter().map(AccountLeaf::hash).collect(), slots, shape.depth());
+    let root = witness_root(family, &checked);
     ensure!(
-        tree.root() == statement.root,
+        root == statement.root,
         "the witness rebuilds root {}, not the posted root {}",
-        HashHex(tree.root()),
+        HashHex(root),
         HashHex(statement.root)
     );
-    Ok(CheckedWitness { shape, statement, leaves, tree })
+    Ok(CheckedSequence { family: family.clone(), statement_file: posted.clone(), statement, batches: checked })
+}
+
+/// The root of the tree over `batches`.
+fn witness_root(family: &Family, batches: &[(usize, Vec<Leaf>)]) -> Hash {
+    let roots = batches
+        .iter()
+        .map(|(tier, leaves)| {
+            let tier = family.tiers().tier(*tier);
+            BinaryTree::new(leaves.iter().map(Leaf::hash).collect(), Leaf::padding(tier.slots).hash(), tier.depth())
+                .root()
+        })
+        .collect();
+    UpperTree::new(TreeShape::new(family, batches.len()), roots).root()
 }
 
 #[cfg(test)]
 mod tests {
     use rand::SeedableRng;
-    use zkpor_exchange::committed::CommittedSnapshot;
-    use zkpor_exchange::published::PublishedTree;
+    use zkpor_exchange::committed::{CommittedSnapshot, load_options};
+    use zkpor_protocol::witness::UserWire;
     use zkpor_snapshot::Snapshot;
 
     use super::*;
 
-    /// A committed tiny snapshot and its statement file.
-    fn committed() -> (CommittedSnapshot, StatementFile) {
+    /// A committed snapshot on the tiny family, its statement file and its
+    /// witness: `carol` holds three assets (tier 1), the others fewer.
+    fn committed() -> (StatementFile, Vec<WitnessBatch>) {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("assets.csv"), "symbol,decimals,price_usd\nBTC,8,91234.56\nUSDT,6,1\n").unwrap();
-        std::fs::write(dir.path().join("balances.csv"), "id,BTC,USDT\nalice,0.5,-1200\nbob,,250.5\ncarol,0.1,\n")
-            .unwrap();
-        let snapshot = Snapshot::load(dir.path(), &zkpor_exchange::pipeline::load_options(None)).unwrap();
+        std::fs::write(
+            dir.path().join("assets.csv"),
+            "symbol,decimals,price_usd\nBTC,8,91234.56\nUSDT,6,1\nETH,8,3000\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("balances.csv"),
+            "id,BTC,USDT,ETH\nalice,0.5,-1200,\nbob,,250.5,\ncarol,0.1,5,0.2\ndave,,,1\n",
+        )
+        .unwrap();
+        let family = Family::tiny();
+        let snapshot = Snapshot::load(dir.path(), &load_options(&family)).unwrap();
         let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
-        let committed = CommittedSnapshot::new(snapshot, Shape::TINY, &mut rng).unwrap();
-        let file = committed.statement_file(1);
-        (committed, file)
+        let committed = CommittedSnapshot::new(snapshot, &family, &mut rng).unwrap();
+        let batches = (0..committed.batches().len())
+            .map(|index| WitnessBatch {
+                sequence: 1,
+                batch: index as u64,
+                tier: committed.batches()[index].tier,
+                users: committed.batch_leaves(index).iter().map(UserWire::from).collect(),
+            })
+            .collect();
+        (committed.statement_file(1), batches)
     }
 
-    fn refusal(file: &StatementFile, leaves: Vec<AccountLeaf>) -> String {
-        match check_witness(file, leaves) {
+    fn refusal(file: &StatementFile, batches: Vec<WitnessBatch>) -> String {
+        match check_witness(file, &Family::tiny(), batches) {
             Ok(_) => panic!("a bad witness was accepted"),
             Err(error) => format!("{error:#}"),
         }
     }
 
-    #[test]
-    fn the_exchanges_own_witness_passes() {
-        let (committed, file) = committed();
-        let checked = check_witness(&file, committed.leaves().to_vec()).unwrap();
-        assert_eq!(checked.tree.root(), committed.statement().root);
+    /// The witness with `change` made to user `position` of batch 0.
+    fn with(batches: &[WitnessBatch], position: usize, change: impl FnOnce(&mut UserWire)) -> Vec<WitnessBatch> {
+        let mut out = batches.to_vec();
+        change(&mut out[0].users[position]);
+        out
     }
 
     #[test]
-    fn a_witness_that_does_not_match_what_was_posted_is_refused() {
-        let (committed, file) = committed();
-        let leaves = committed.leaves().to_vec();
+    fn the_exchanges_own_witness_passes() {
+        let (file, batches) = committed();
+        let checked = check_witness(&file, &Family::tiny(), batches).unwrap();
+        assert_eq!(HashHex(checked.statement.root), file.root);
+        assert_eq!(checked.batches.iter().map(|(_, users)| users.len()).sum::<usize>(), 4);
+    }
 
-        let mut moved = leaves.clone();
-        moved[0].equity[0] -= 1;
-        moved[2].equity[0] += 1;
-        assert!(refusal(&file, moved).contains("not the posted root"), "same totals, other balances");
+    #[test]
+    fn a_witness_that_does_not_match_what_was_posted_is_refused_naming_batch_user_and_rule() {
+        let (file, batches) = committed();
+        assert_eq!(batches.len(), 1, "four users fit one batch of the tiny family's upper tier");
+        let alice = batches[0].users.iter().position(|u| u.slots.len() == 2).unwrap();
+        let bob = batches[0].users.iter().position(|u| u.slots == vec![(1, 250_500_000)]).unwrap();
 
-        let mut inflated = leaves.clone();
-        inflated[1].equity[1] += 1;
-        assert!(refusal(&file, inflated).contains("USDT equity total"));
+        // The same balance under another asset: the totals break.
+        let moved = with(&batches, bob, |u| u.slots = vec![(2, 250_500_000)]);
+        assert!(refusal(&file, moved).contains("USDT equity total"), "a slot moved to another asset");
 
-        let mut swapped = leaves.clone();
-        swapped.swap(0, 1);
+        // Two users swapped: same totals, another root.
+        let mut swapped = batches.clone();
+        swapped[0].users.swap(0, 1);
         assert!(refusal(&file, swapped).contains("not the posted root"), "the order is part of the tree");
 
-        assert!(refusal(&file, leaves[..2].to_vec()).contains("2 accounts, the posted statement 3"));
+        // A user moved to another tier: another root (and here its own batch).
+        let mut moved_tier = batches.clone();
+        let user = moved_tier[0].users.remove(bob);
+        moved_tier.push(WitnessBatch { sequence: 1, batch: 1, tier: 0, users: vec![user] });
+        assert!(refusal(&file, moved_tier).contains("2 batches, the posted statement 1"));
 
-        let mut negative = leaves.clone();
-        negative[1].debt[0] = 1_000_000_000;
-        assert!(refusal(&file, negative).contains("account 1 (batch 0): debt worth more"));
+        let duplicated = with(&batches, alice, |u| u.slots = vec![u.slots[0], u.slots[0]]);
+        let message = refusal(&file, duplicated);
+        assert!(
+            message.contains(&format!("batch 0, user {alice}: asset indices 0 then 0 are not strictly increasing")),
+            "{message}"
+        );
 
-        let mut huge = leaves.clone();
-        huge[2].equity[1] = MAX_BALANCE_UNITS + 1;
+        let padding = with(&batches, bob, |u| u.id_hash[0] = 0);
+        assert!(
+            refusal(&file, padding).contains(&format!("batch 0, user {bob}: an id hash whose first element is zero"))
+        );
+
+        let negative = with(&batches, alice, |u| u.slots[1].1 = -1_000_000_000_000);
+        assert!(refusal(&file, negative).contains(&format!("batch 0, user {alice}: debt worth more")));
+
+        let huge = with(&batches, bob, |u| u.slots[0].1 = MAX_BALANCE_UNITS as i64 + 1);
         assert!(refusal(&file, huge).contains("beyond the bound"));
 
-        let mut padding = leaves.clone();
-        padding[0].id_hash = Hash::default();
-        assert!(refusal(&file, padding).contains("id hash of zero"));
+        let past = with(&batches, bob, |u| u.slots = vec![(3, 250_500_000)]);
+        assert!(refusal(&file, past).contains("asset index 3 is past the statement's 3 assets"));
 
-        let mut short = leaves;
-        short[0].debt.pop();
-        assert!(refusal(&file, short).contains("asset slots"));
+        let crowded = with(&batches, bob, |u| u.slots = vec![(0, 1), (1, 2), (2, 3), (3, 4), (4, 5)]);
+        assert!(refusal(&file, crowded).contains("5 non-zero balances, but tier"));
+
+        let mut other_tier = batches.clone();
+        other_tier[0].tier = 7;
+        assert!(refusal(&file, other_tier).contains("tier 7 is not one of family tiny's"));
+
+        let mut fewer = batches.clone();
+        fewer[0].users.pop();
+        assert!(refusal(&file, fewer).contains("the witness has 3 users, the posted statement 4"));
+        let mut noncanonical = batches;
+        noncanonical[0].users[0].id_hash[0] = u64::MAX;
+        assert!(refusal(&file, noncanonical).contains("batch 0, user 0"));
     }
 }

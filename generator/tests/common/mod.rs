@@ -9,13 +9,13 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::watch;
-use zkpor_circuits::Shape;
 use zkpor_circuits::encoding::Address;
+use zkpor_circuits::family::Family;
 use zkpor_generator::config::{AgentConfig, ApiConfig, LeaseConfig, LocalSnapshot, SourceConfig, WorkerToken};
 use zkpor_generator::source::local::LocalSnapshots;
 use zkpor_generator::{Clock, Generator};
 use zkpor_prover::{AgentClient, WorkerOptions, run_worker};
-use zkpor_store::SequenceStatus;
+use zkpor_store::ProvingState;
 use zkpor_store::scratch::ScratchDatabase;
 use zkpor_tasks::CircuitCache;
 
@@ -23,7 +23,7 @@ pub const SUBMITTER: Address = Address([0xab; 20]);
 pub const TOKENS: [(&str, &str); 3] =
     [("rig-a", "token-of-rig-a-0001"), ("rig-b", "token-of-rig-b-0002"), ("rig-c", "token-of-rig-c-0003")];
 
-/// Writes a snapshot the tiny shape holds: `users` users, 2 assets.
+/// Writes a snapshot the tiny family holds: `users` users, 2 assets.
 pub fn write_snapshot(dir: &Path, users: usize) {
     std::fs::create_dir_all(dir).unwrap();
     std::fs::write(dir.join("assets.csv"), "symbol,decimals,price_usd\nBTC,8,91234.56\nUSDT,6,1\n").unwrap();
@@ -80,7 +80,7 @@ impl TestAgent {
                 snapshots: vec![LocalSnapshot {
                     path: dir.path().join("snapshot"),
                     sequence: 1,
-                    shape: Some(Shape::TINY),
+                    family: Family::tiny(),
                     seed: Some(7),
                 }],
                 exchange: None,
@@ -124,7 +124,7 @@ impl TestAgent {
     }
 
     /// The status of sequence 1.
-    pub async fn status(&self) -> SequenceStatus {
+    pub async fn status(&self) -> ProvingState {
         self.generator.store().sequence(1).await.unwrap().unwrap().status
     }
 }
@@ -148,7 +148,7 @@ pub async fn prove_with_workers(workers: &[(&TestAgent, usize)], watched: &TestA
         })
         .collect();
     let deadline = tokio::time::Instant::now() + limit;
-    while watched.status().await == SequenceStatus::Proving {
+    while watched.status().await == ProvingState::Proving {
         assert!(tokio::time::Instant::now() < deadline, "not proven within {limit:?}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

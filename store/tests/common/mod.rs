@@ -1,33 +1,51 @@
 //! Helpers shared by the store's tests.
 #![allow(dead_code)]
 
-use zkpor_circuits::Shape;
+use std::collections::BTreeMap;
+
 use zkpor_circuits::encoding::{Address, HashHex};
-use zkpor_circuits::layout::TreeLayout;
+use zkpor_circuits::family::Family;
+use zkpor_protocol::statement::StatementFile;
 use zkpor_store::scratch::ScratchDatabase;
 use zkpor_store::{Completion, NewSequence, NewTask, SequenceInfo, Store};
-use zkpor_tasks::TaskGraph;
+use zkpor_tasks::{ExpectedProof, ProofCircuit, TaskGraph};
 
 pub const MINUTE: i64 = 60_000;
 
-/// A tiny-shape sequence of `accounts` accounts (the store neither proves
-/// nor checks, so the inputs are placeholders).
-pub fn sequence(number: u64, accounts: usize) -> NewSequence {
-    let shape = Shape::TINY;
-    let graph = TaskGraph::new(number, TreeLayout::new(shape, accounts));
-    let tasks = NewTask::all_of(&graph, |key| Ok::<_, ()>(vec![key.index as u64])).unwrap();
+/// A sequence of `batches` batches on the tiny family (the store neither
+/// proves nor checks, so the expected proofs are placeholders).
+pub fn sequence(number: u64, batches: usize) -> NewSequence {
+    let family = Family::tiny();
+    let graph = TaskGraph::new(number, &family, vec![0; batches]);
+    let expected: BTreeMap<_, _> = graph
+        .tasks()
+        .into_iter()
+        .map(|key| (key, ExpectedProof { circuit: ProofCircuit::Tier { tier: 0 }, inputs: vec![key.index as u64] }))
+        .collect();
+    let tasks = NewTask::all_of(&graph, &expected).unwrap();
+    let root = HashHex(Default::default());
     NewSequence {
         info: SequenceInfo {
             sequence: number,
-            shape,
+            family: family.clone(),
             source: "test".into(),
             submitter: Address([1; 20]),
             prices: vec![3, 5],
-            account_count: accounts as u64,
-            root: HashHex(Default::default()),
-            digest: HashHex(Default::default()),
+            tiers: graph.tiers().to_vec(),
+            account_count: batches as u64,
+            root,
+            digest: root,
+            statement: StatementFile {
+                sequence: number,
+                family: family.name().to_string(),
+                root,
+                account_count: batches as u64,
+                batches: batches as u64,
+                digest: root,
+                assets: Vec::new(),
+            },
         },
-        batches: vec![Vec::new(); graph.layout().batches()],
+        batches: vec![Vec::new(); batches],
         tasks,
     }
 }

@@ -1,24 +1,23 @@
-//! Sparse account leaves: a user's non-zero balances as `(asset, balance)`
-//! slots, padded to the slot count of the user's tier.
+//! Account leaves: a user's non-zero balances as `(asset, balance)` slots,
+//! padded to the slot count of the user's tier.
 //!
-//! `leaf = Poseidon(id_hash ‖ asset_0 ‖ balance_0 ‖ … ‖ asset_(S−1) ‖ balance_(S−1))`
+//! `leaf = hash(Leaf, id_hash ‖ asset_0 ‖ balance_0 ‖ … ‖ asset_(S−1) ‖ balance_(S−1))`
 //! where `S` is the tier's slot count, asset indices are strictly increasing,
 //! and each balance is the signed balance in smallest units as a field element
 //! (a debt of `x` is `p − x`). Slots a user does not need hold the lowest
 //! asset indices the user has no balance in, with balance zero.
 //!
-//! Leaves of different tiers never collide although the hash is unpadded:
-//! the sponge would give a shorter input the hash of a longer one only if the
-//! longer one continued it with zeros, and every asset index after the first
-//! is at least 1. (`4 + 2S` inputs fill whole 8-element sponge blocks when
-//! `S ≡ 2 mod 4`, which is why the tiers' slot counts are 2, 6, ...)
+//! The leaf domain keeps leaves apart from every other hash of the tree, and
+//! the input length in the sponge's capacity keeps leaves of tiers of
+//! different slot counts apart ([`crate::hash`]). `4 + 2S` inputs fill whole
+//! 8-element sponge blocks when `S ≡ 2 mod 4`, which is why the tiers' slot
+//! counts are 2, 6, ...
 
 use plonky2::field::types::Field;
-use plonky2::hash::poseidon::PoseidonHash;
-use plonky2::plonk::config::Hasher;
 use thiserror::Error;
 
 use crate::gadgets::solvency::BALANCE_BITS;
+use crate::hash::{Domain, hash};
 use crate::{F, Hash};
 
 /// One slot: an asset index and the signed balance in it.
@@ -52,9 +51,9 @@ pub fn signed_field(value: i64) -> F {
     if value >= 0 { F::from_canonical_u64(value as u64) } else { -F::from_canonical_u64(value.unsigned_abs()) }
 }
 
-/// Why a set of holdings cannot become a sparse leaf.
+/// Why a set of holdings cannot become a leaf.
 #[derive(Debug, Error, PartialEq, Eq)]
-pub enum SparseLeafError {
+pub enum LeafError {
     /// More non-zero balances than the tier has slots.
     #[error("{held} non-zero balances do not fit {slots} slots")]
     TooManyHoldings {
@@ -92,60 +91,57 @@ pub enum SparseLeafError {
     },
 }
 
-/// One account as a sparse leaf.
+/// One account as a leaf.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SparseLeaf {
+pub struct Leaf {
     /// `Poseidon(nonce ‖ id)`; zero for padding.
     pub id_hash: Hash,
     /// Exactly the tier's slot count, strictly increasing by asset.
     pub slots: Vec<Slot>,
 }
 
-impl SparseLeaf {
+impl Leaf {
     /// The leaf of a user holding `holdings` (asset, balance) pairs, in a tier
     /// of `slots` slots of a snapshot with `assets` assets. Zero balances
     /// are dropped; the rest must be distinct assets below `assets`.
-    pub fn new(id_hash: Hash, holdings: &[Slot], slots: usize, assets: usize) -> Result<Self, SparseLeafError> {
+    pub fn new(id_hash: Hash, holdings: &[Slot], slots: usize, assets: usize) -> Result<Self, LeafError> {
         if slots > assets {
-            return Err(SparseLeafError::MoreSlotsThanAssets { slots, assets });
+            return Err(LeafError::MoreSlotsThanAssets { slots, assets });
         }
         let mut held: Vec<Slot> = holdings.iter().copied().filter(|slot| slot.balance != 0).collect();
         held.sort_unstable();
         for slot in &held {
             if usize::from(slot.asset) >= assets {
-                return Err(SparseLeafError::AssetOutOfRange { asset: slot.asset, assets });
+                return Err(LeafError::AssetOutOfRange { asset: slot.asset, assets });
             }
             if slot.balance.unsigned_abs() >= 1 << BALANCE_BITS {
-                return Err(SparseLeafError::BalanceTooLarge { asset: slot.asset, balance: slot.balance });
+                return Err(LeafError::BalanceTooLarge { asset: slot.asset, balance: slot.balance });
             }
         }
         if let Some(pair) = held.windows(2).find(|pair| pair[0].asset == pair[1].asset) {
-            return Err(SparseLeafError::DuplicateAsset(pair[0].asset));
+            return Err(LeafError::DuplicateAsset(pair[0].asset));
         }
         if held.len() > slots {
-            return Err(SparseLeafError::TooManyHoldings { held: held.len(), slots });
+            return Err(LeafError::TooManyHoldings { held: held.len(), slots });
         }
         let mut free = (0..assets as u16).filter(|asset| held.binary_search_by_key(asset, |slot| slot.asset).is_err());
         let padding: Vec<Slot> =
             free.by_ref().take(slots - held.len()).map(|asset| Slot { asset, balance: 0 }).collect();
         held.extend(padding);
         held.sort_unstable();
-        Ok(SparseLeaf { id_hash, slots: held })
+        Ok(Leaf { id_hash, slots: held })
     }
 
     /// The padding account of a tier: no id, the first `slots` assets at zero.
     pub fn padding(slots: usize) -> Self {
-        SparseLeaf {
-            id_hash: Hash::default(),
-            slots: (0..slots as u16).map(|asset| Slot { asset, balance: 0 }).collect(),
-        }
+        Leaf { id_hash: Hash::default(), slots: (0..slots as u16).map(|asset| Slot { asset, balance: 0 }).collect() }
     }
 
     /// The leaf hash.
     pub fn hash(&self) -> Hash {
         let fields: Vec<(F, F)> =
             self.slots.iter().map(|slot| (F::from_canonical_u16(slot.asset), slot.balance_field())).collect();
-        sparse_leaf_hash(self.id_hash, &fields)
+        leaf_hash(self.id_hash, &fields)
     }
 
     /// Whether this leaf holds exactly `holdings` (zero balances ignored):
@@ -158,15 +154,15 @@ impl SparseLeaf {
     }
 }
 
-/// `Poseidon(id_hash ‖ (asset, balance)…)` over raw field values.
-pub fn sparse_leaf_hash(id_hash: Hash, slots: &[(F, F)]) -> Hash {
+/// `hash(Leaf, id_hash ‖ (asset, balance)…)` over raw field values.
+pub fn leaf_hash(id_hash: Hash, slots: &[(F, F)]) -> Hash {
     let mut inputs = Vec::with_capacity(4 + 2 * slots.len());
     inputs.extend(id_hash.elements);
     for &(asset, balance) in slots {
         inputs.push(asset);
         inputs.push(balance);
     }
-    PoseidonHash::hash_no_pad(&inputs)
+    hash(Domain::Leaf, &inputs)
 }
 
 #[cfg(test)]
@@ -179,7 +175,7 @@ mod tests {
 
     #[test]
     fn pads_with_the_lowest_free_assets_in_order() {
-        let leaf = SparseLeaf::new(Hash::default(), &[slot(5, 3), slot(1, -2), slot(2, 0)], 4, 8).unwrap();
+        let leaf = Leaf::new(Hash::default(), &[slot(5, 3), slot(1, -2), slot(2, 0)], 4, 8).unwrap();
         assert_eq!(leaf.slots, vec![slot(0, 0), slot(1, -2), slot(2, 0), slot(5, 3)]);
         assert!(leaf.holds_exactly(&[slot(1, -2), slot(5, 3)]));
         assert!(!leaf.holds_exactly(&[slot(5, 3)]), "a missing debt is noticed");
@@ -189,28 +185,22 @@ mod tests {
     fn rejects_what_no_leaf_can_hold() {
         let id = Hash::default();
         assert_eq!(
-            SparseLeaf::new(id, &[slot(1, 1), slot(2, 1)], 1, 4),
-            Err(SparseLeafError::TooManyHoldings { held: 2, slots: 1 })
+            Leaf::new(id, &[slot(1, 1), slot(2, 1)], 1, 4),
+            Err(LeafError::TooManyHoldings { held: 2, slots: 1 })
         );
-        assert_eq!(
-            SparseLeaf::new(id, &[slot(4, 1)], 2, 4),
-            Err(SparseLeafError::AssetOutOfRange { asset: 4, assets: 4 })
-        );
-        assert_eq!(SparseLeaf::new(id, &[slot(1, 1), slot(1, 2)], 2, 4), Err(SparseLeafError::DuplicateAsset(1)));
-        assert_eq!(SparseLeaf::new(id, &[], 5, 4), Err(SparseLeafError::MoreSlotsThanAssets { slots: 5, assets: 4 }));
-        assert!(matches!(
-            SparseLeaf::new(id, &[slot(0, -(1 << 48))], 1, 4),
-            Err(SparseLeafError::BalanceTooLarge { .. })
-        ));
+        assert_eq!(Leaf::new(id, &[slot(4, 1)], 2, 4), Err(LeafError::AssetOutOfRange { asset: 4, assets: 4 }));
+        assert_eq!(Leaf::new(id, &[slot(1, 1), slot(1, 2)], 2, 4), Err(LeafError::DuplicateAsset(1)));
+        assert_eq!(Leaf::new(id, &[], 5, 4), Err(LeafError::MoreSlotsThanAssets { slots: 5, assets: 4 }));
+        assert!(matches!(Leaf::new(id, &[slot(0, -(1 << 48))], 1, 4), Err(LeafError::BalanceTooLarge { .. })));
     }
 
     #[test]
     fn the_hash_covers_sign_asset_and_tier() {
         let id = Hash::default();
-        let leaf = SparseLeaf::new(id, &[slot(1, 5)], 2, 4).unwrap();
-        let negated = SparseLeaf::new(id, &[slot(1, -5)], 2, 4).unwrap();
-        let moved = SparseLeaf::new(id, &[slot(2, 5)], 2, 4).unwrap();
-        let wider = SparseLeaf::new(id, &[slot(1, 5)], 3, 4).unwrap();
+        let leaf = Leaf::new(id, &[slot(1, 5)], 2, 4).unwrap();
+        let negated = Leaf::new(id, &[slot(1, -5)], 2, 4).unwrap();
+        let moved = Leaf::new(id, &[slot(2, 5)], 2, 4).unwrap();
+        let wider = Leaf::new(id, &[slot(1, 5)], 3, 4).unwrap();
         let hashes = [leaf.hash(), negated.hash(), moved.hash(), wider.hash()];
         for (i, a) in hashes.iter().enumerate() {
             for b in &hashes[i + 1..] {

@@ -1,29 +1,27 @@
-//! Where the tiered prover keeps finished proofs, so that a run that was
+//! Where the tree prover keeps finished proofs, so that a run that was
 //! interrupted resumes from them instead of proving them again.
 //!
 //! A stored proof is only a hint: the prover reuses it only if it verifies
 //! against its circuit and carries the root and prices commitment this run
-//! expects (see [`super::tree_prover`]); anything else is proven again.
+//! expects (see [`crate::tree_prover`]); anything else is proven again.
 
 use std::collections::HashMap;
 use std::fmt;
 
 use anyhow::Result;
 
-/// Which proof of a tiered tree.
+/// Which proof of a tree.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ProofKey {
     /// Batch `n`, in tree order.
     Batch(usize),
-    /// Node `index` of aggregation level `level`.
+    /// Node `index` of node level `level` (0: the nodes over batches).
     Node {
         /// The level.
         level: usize,
         /// Position in the level.
         index: usize,
     },
-    /// The proof of an empty subtree rooted at `level` (0: an empty batch).
-    Empty(usize),
 }
 
 impl fmt::Display for ProofKey {
@@ -31,7 +29,6 @@ impl fmt::Display for ProofKey {
         match self {
             ProofKey::Batch(index) => write!(f, "batch-{index}"),
             ProofKey::Node { level, index } => write!(f, "node-{level}-{index}"),
-            ProofKey::Empty(level) => write!(f, "empty-{level}"),
         }
     }
 }

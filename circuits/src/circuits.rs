@@ -1,0 +1,291 @@
+//! Every circuit of a family: one batch circuit per tier, the three node
+//! circuits, the statement circuit and the final circuit, each pinning the
+//! verifier data of those below it.
+//!
+//! The circuits can be built on one thread while another already proves
+//! with those that are ready ([`FamilyCircuits::pending`] and
+//! [`FamilyCircuits::build_all`]): building a circuit is mostly
+//! single-threaded, so on a machine of few cores the builds of the upper
+//! circuits fit beside the batch proofs, which need only the tier circuits.
+//! Each accessor waits until its circuit is built, or fails if the build
+//! failed or was stopped.
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Context, Result, anyhow, bail};
+use plonky2::plonk::circuit_data::CircuitData;
+
+use crate::aggregation::{NodeCircuit, NodeKind};
+use crate::batch::TierBatchCircuit;
+use crate::family::Family;
+use crate::final_wrap::FinalCircuit;
+use crate::statement::StatementCircuit;
+use crate::{C, D, F};
+
+/// One step of building a family's circuits, for progress reporting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BuildStep {
+    /// The batch circuit of tier `n`.
+    Tier(usize),
+    /// A node circuit.
+    Node(NodeKind),
+    /// The statement circuit.
+    Statement,
+    /// The final circuit.
+    Final,
+}
+
+impl std::fmt::Display for BuildStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BuildStep::Tier(tier) => write!(f, "batch circuit of tier {tier}"),
+            BuildStep::Node(kind) => write!(f, "{kind} circuit"),
+            BuildStep::Statement => write!(f, "statement circuit"),
+            BuildStep::Final => write!(f, "final circuit"),
+        }
+    }
+}
+
+/// A circuit that is built, or why it will not be.
+type Built<T> = OnceLock<Result<T, String>>;
+
+/// The circuits of one family, built or being built.
+pub struct FamilyCircuits {
+    family: Family,
+    tiers: Vec<Built<TierBatchCircuit>>,
+    over_batches: Built<NodeCircuit>,
+    over_nodes: Built<NodeCircuit>,
+    top: Built<NodeCircuit>,
+    statement: Built<StatementCircuit>,
+    final_wrap: Built<FinalCircuit>,
+    stopped: AtomicBool,
+}
+
+impl FamilyCircuits {
+    /// Builds every circuit of `family`, calling `on_step` before each.
+    pub fn build(family: &Family, on_step: impl FnMut(BuildStep)) -> Result<Self> {
+        let circuits = Self::pending(family);
+        circuits.build_all(on_step)?;
+        Ok(circuits)
+    }
+
+    /// The circuits of `family`, none built yet: [`Self::build_all`] builds
+    /// them, on any thread.
+    pub fn pending(family: &Family) -> Self {
+        FamilyCircuits {
+            family: family.clone(),
+            tiers: (0..family.tiers().tiers().len()).map(|_| OnceLock::new()).collect(),
+            over_batches: OnceLock::new(),
+            over_nodes: OnceLock::new(),
+            top: OnceLock::new(),
+            statement: OnceLock::new(),
+            final_wrap: OnceLock::new(),
+            stopped: AtomicBool::new(false),
+        }
+    }
+
+    /// Builds every circuit not yet built, tier circuits first (two at a
+    /// time), then the nodes, the statement and the final circuit, calling
+    /// `on_step` before each. If a build fails, or [`Self::stop`] was
+    /// called, every circuit left unbuilt fails for whoever waits on it.
+    pub fn build_all(&self, mut on_step: impl FnMut(BuildStep)) -> Result<()> {
+        let mut unbuilt = FailUnbuilt { circuits: self, reason: "building the circuits stopped".to_string() };
+        let result = self.build_in_order(&mut on_step);
+        if let Err(err) = &result {
+            unbuilt.reason = format!("{err:#}");
+        }
+        result
+    }
+
+    fn build_in_order(&self, on_step: &mut impl FnMut(BuildStep)) -> Result<()> {
+        let family = &self.family;
+        let tiers = family.tiers();
+        let assets = family.assets();
+        // Two tiers at a time: much of building a circuit is single-threaded.
+        let indices: Vec<usize> = (0..tiers.tiers().len()).collect();
+        for pair in indices.chunks(2) {
+            self.check_not_stopped()?;
+            pair.iter().for_each(|&index| on_step(BuildStep::Tier(index)));
+            let built: Vec<Result<TierBatchCircuit>> = std::thread::scope(|scope| {
+                let handles: Vec<_> =
+                    pair.iter().map(|&index| scope.spawn(move || TierBatchCircuit::build(tiers, index))).collect();
+                handles.into_iter().map(|handle| handle.join().expect("a tier circuit build panicked")).collect()
+            });
+            for (&index, circuit) in pair.iter().zip(built) {
+                let circuit = circuit.with_context(|| format!("building the batch circuit of tier {index}"))?;
+                let _ = self.tiers[index].set(Ok(circuit));
+            }
+        }
+        self.check_not_stopped()?;
+        on_step(BuildStep::Node(NodeKind::OverBatches));
+        let tier_data: Vec<&CircuitData<F, C, D>> =
+            (0..self.tiers.len()).map(|tier| self.tier(tier).map(TierBatchCircuit::data)).collect::<Result<_>>()?;
+        let over_batches =
+            NodeCircuit::over_batches(family.batch_children(), assets, &tier_data, family.node_degree_bits())
+                .context("building the node over batches")?;
+        let _ = self.over_batches.set(Ok(over_batches));
+
+        self.check_not_stopped()?;
+        on_step(BuildStep::Node(NodeKind::OverNodes));
+        let over_nodes = NodeCircuit::over_nodes(family.node_children(), assets, self.over_batches()?, tier_data.len())
+            .context("building the node over nodes")?;
+        let _ = self.over_nodes.set(Ok(over_nodes));
+
+        self.check_not_stopped()?;
+        on_step(BuildStep::Node(NodeKind::Top));
+        let top = NodeCircuit::top(family.top_children(), assets, self.over_batches()?, self.over_nodes()?)
+            .context("building the top node")?;
+        let _ = self.top.set(Ok(top));
+
+        self.check_not_stopped()?;
+        on_step(BuildStep::Statement);
+        let statement = StatementCircuit::build(assets, family.user_bits(), self.top()?.data());
+        let _ = self.statement.set(Ok(statement));
+
+        self.check_not_stopped()?;
+        on_step(BuildStep::Final);
+        let final_wrap = FinalCircuit::build(self.statement()?.data());
+        let _ = self.final_wrap.set(Ok(final_wrap));
+        Ok(())
+    }
+
+    /// Asks [`Self::build_all`] to stop before its next circuit.
+    pub fn stop(&self) {
+        self.stopped.store(true, Ordering::Relaxed);
+    }
+
+    fn check_not_stopped(&self) -> Result<()> {
+        if self.stopped.load(Ordering::Relaxed) {
+            bail!("building the circuits was stopped");
+        }
+        Ok(())
+    }
+
+    /// The family.
+    pub fn family(&self) -> &Family {
+        &self.family
+    }
+
+    /// The batch circuit of tier `index`, once built.
+    pub fn tier(&self, index: usize) -> Result<&TierBatchCircuit> {
+        let slot = self.tiers.get(index).with_context(|| format!("tier {index} is past the family's tiers"))?;
+        wait(slot, || format!("the batch circuit of tier {index}"))
+    }
+
+    /// The node circuit of `kind`, once built.
+    pub fn node(&self, kind: NodeKind) -> Result<&NodeCircuit> {
+        let slot = match kind {
+            NodeKind::OverBatches => &self.over_batches,
+            NodeKind::OverNodes => &self.over_nodes,
+            NodeKind::Top => &self.top,
+        };
+        wait(slot, || format!("the {kind} circuit"))
+    }
+
+    /// The node over batches, once built.
+    pub fn over_batches(&self) -> Result<&NodeCircuit> {
+        self.node(NodeKind::OverBatches)
+    }
+
+    /// The node over nodes, once built.
+    pub fn over_nodes(&self) -> Result<&NodeCircuit> {
+        self.node(NodeKind::OverNodes)
+    }
+
+    /// The top node, once built.
+    pub fn top(&self) -> Result<&NodeCircuit> {
+        self.node(NodeKind::Top)
+    }
+
+    /// The statement circuit, once built.
+    pub fn statement(&self) -> Result<&StatementCircuit> {
+        wait(&self.statement, || "the statement circuit".to_string())
+    }
+
+    /// The final circuit, once built.
+    pub fn final_wrap(&self) -> Result<&FinalCircuit> {
+        wait(&self.final_wrap, || "the final circuit".to_string())
+    }
+
+    /// The family's digest: the final circuit's, once built.
+    pub fn digest(&self) -> Result<FamilyDigest> {
+        Ok(FamilyDigest::of(self.final_wrap()?))
+    }
+}
+
+/// The digest of a family: the circuit digest of its final circuit (which
+/// pins the statement circuit, which pins the top, and so on down to every
+/// tier), as the on-chain verifier exposes it (`CIRCUIT_DIGEST`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FamilyDigest(pub [u8; 32]);
+
+impl FamilyDigest {
+    /// The digest of the family whose final circuit is `final_wrap`.
+    pub fn of(final_wrap: &FinalCircuit) -> Self {
+        let digest = final_wrap.data().verifier_only.circuit_digest;
+        let bytes = plonky2::plonk::config::GenericHashOut::<F>::to_bytes(&digest);
+        let mut out = [0u8; 32];
+        out[..bytes.len()].copy_from_slice(&bytes);
+        FamilyDigest(out)
+    }
+}
+
+impl std::fmt::Display for FamilyDigest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "0x{}", hex::encode(self.0))
+    }
+}
+
+impl std::str::FromStr for FamilyDigest {
+    type Err = anyhow::Error;
+
+    fn from_str(text: &str) -> Result<Self> {
+        let digits = text.strip_prefix("0x").unwrap_or(text);
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(digits, &mut out).with_context(|| format!("'{text}' is not a 32-byte family digest"))?;
+        Ok(FamilyDigest(out))
+    }
+}
+
+fn wait<T>(slot: &Built<T>, what: impl FnOnce() -> String) -> Result<&T> {
+    slot.wait().as_ref().map_err(|reason| anyhow!("{} was not built: {reason}", what()))
+}
+
+/// On drop, fails every circuit of `circuits` that is not built, so that
+/// nobody waits for it forever (also when a build panics).
+struct FailUnbuilt<'a> {
+    circuits: &'a FamilyCircuits,
+    reason: String,
+}
+
+impl Drop for FailUnbuilt<'_> {
+    fn drop(&mut self) {
+        let circuits = self.circuits;
+        for slot in &circuits.tiers {
+            let _ = slot.set(Err(self.reason.clone()));
+        }
+        for slot in [&circuits.over_batches, &circuits.over_nodes, &circuits.top] {
+            let _ = slot.set(Err(self.reason.clone()));
+        }
+        let _ = circuits.statement.set(Err(self.reason.clone()));
+        let _ = circuits.final_wrap.set(Err(self.reason.clone()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stopped_build_fails_every_circuit_it_did_not_build() {
+        let circuits = FamilyCircuits::pending(&Family::tiny());
+        circuits.stop();
+        let err = circuits.build_all(|_| {}).unwrap_err();
+        assert!(err.to_string().contains("stopped"), "{err:#}");
+        let waited = circuits.tier(0).err().expect("the tier circuit was never built");
+        assert!(format!("{waited:#}").contains("was not built: building the circuits was stopped"), "{waited:#}");
+        assert!(circuits.final_wrap().is_err());
+        assert!(circuits.tier(5).err().expect("no tier 5").to_string().contains("past the family's tiers"));
+    }
+}
