@@ -139,7 +139,8 @@ pub fn run(command: ExchangeCommand) -> Result<ExitCode> {
         ExchangeCommand::Check { snapshot, family } => check(&snapshot, &family),
         ExchangeCommand::Prove { snapshot, out, sequence, submitter, seed, family, proofs } => {
             let proofs = proofs.unwrap_or_else(|| sibling(&out, "proofs"));
-            prove_snapshot(&snapshot, &out, ProveOptions { family, sequence, submitter, seed, proofs: Some(proofs) })
+            let options = ProveOptions { family, sequence, submitter, seed, proofs: Some(proofs.clone()) };
+            prove_snapshot(&snapshot, &out, &proofs, options)
         }
         ExchangeCommand::UserProof { out, id } => user_proof(&out, &id),
         ExchangeCommand::Publish(args) => publish(&args),
@@ -258,10 +259,11 @@ fn check(dir: &Path, family: &Family) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn prove_snapshot(dir: &Path, out: &Path, options: ProveOptions) -> Result<ExitCode> {
+/// Proves the snapshot in `dir` into `out`, keeping finished proofs in
+/// `proofs` (the directory `options` names) until the output is written.
+fn prove_snapshot(dir: &Path, out: &Path, proofs: &Path, options: ProveOptions) -> Result<ExitCode> {
     let Some(snapshot) = load(dir, &load_options(&options.family))? else { return Ok(ExitCode::FAILURE) };
     check_output_free(out)?;
-    let proofs = options.proofs.clone().expect("the CLI always keeps proofs");
     eprintln!(
         "proving on family {}; finished proofs are kept in {} until the end",
         options.family.name(),
@@ -271,7 +273,7 @@ fn prove_snapshot(dir: &Path, out: &Path, options: ProveOptions) -> Result<ExitC
     let proven = prove(snapshot, &options, &bars)?;
     bars.finish();
     super::runtime()?.block_on(write_output(out, &proven))?;
-    std::fs::remove_dir_all(&proofs).with_context(|| format!("removing {}", proofs.display()))?;
+    std::fs::remove_dir_all(proofs).with_context(|| format!("removing {}", proofs.display()))?;
     report(&proven, out);
     Ok(ExitCode::SUCCESS)
 }
