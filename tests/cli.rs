@@ -33,6 +33,8 @@ fn proven() -> &'static Path {
             .args(["exchange", "prove", SAMPLE, "--family", FAMILY, "--seed", "1", "--sequence", "2"])
             .args(["--submitter", "0x00000000000000000000000000000000000000aa", "--out"])
             .arg(&out)
+            .arg("--circuit-dir")
+            .arg(dir.path().join("circuits"))
             .assert()
             .success()
             .stdout(contains("proved 30 accounts over 4 assets on family tiny"));
@@ -174,6 +176,31 @@ fn the_readme_flow_verifies_the_proof_and_a_user() {
         serde_json::from_str(&std::fs::read_to_string(out.join("statement.json")).unwrap()).unwrap();
     let root = statement["root"].as_str().unwrap();
     zkpor().arg("verify-user").arg(&file).args(["--root", root]).assert().success();
+}
+
+#[test]
+fn a_second_run_reads_the_circuits_the_first_kept() {
+    let first = proven();
+    let circuits = first.parent().unwrap().join("circuits");
+    let kept: Vec<PathBuf> = std::fs::read_dir(&circuits).unwrap().map(|entry| entry.unwrap().path()).collect();
+    assert!(
+        kept.len() == 1 && kept[0].join("manifest.json").exists(),
+        "one folder of the tiny family's circuits: {kept:?}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let output = zkpor()
+        .args(["-v", "exchange", "prove", SAMPLE, "--family", FAMILY, "--seed", "1", "--sequence", "2"])
+        .args(["--submitter", "0x00000000000000000000000000000000000000aa", "--out"])
+        .arg(&out)
+        .arg("--circuit-dir")
+        .arg(&circuits)
+        .assert()
+        .success();
+    let log = String::from_utf8_lossy(&output.get_output().stderr).to_string();
+    assert!(log.contains("circuits ready read=7 built=0"), "{log}");
+    let statement = |out: &Path| std::fs::read_to_string(out.join("statement.json")).unwrap();
+    assert_eq!(statement(&out), statement(first), "the same statement, proven on the circuits read back");
 }
 
 #[test]

@@ -39,6 +39,7 @@ use plonky2::plonk::circuit_builder::CircuitBuilder;
 use plonky2::plonk::circuit_data::{CircuitData, CommonCircuitData, VerifierCircuitTarget, VerifierOnlyCircuitData};
 use plonky2::plonk::proof::ProofWithPublicInputsTarget;
 use plonky2::plonk::prover::prove;
+use plonky2::util::serialization::{Buffer, IoError, IoResult, Read, Write};
 use plonky2::util::timing::TimingTree;
 use tracing::info_span;
 
@@ -46,6 +47,7 @@ use crate::gadgets::merkle::padded_merkle_root;
 use crate::gadgets::totals::{MAX_TERMS, masked_total};
 use crate::hash::empty_root;
 use crate::node::{NodeInputs, NodeProof};
+use crate::stored::{self, StoredCircuit};
 use crate::{C, D, F, Hash, config};
 
 /// Most children of one node: the masked totals of more would wrap.
@@ -139,6 +141,55 @@ pub struct NodeCircuit {
     child_circuits: usize,
     /// The verifier data a node over nodes carries in its public inputs.
     own: Option<VerifierCircuitTarget>,
+}
+
+impl StoredCircuit for NodeCircuit {
+    fn write_to(&self, out: &mut Vec<u8>) -> IoResult<()> {
+        out.write_u32(match self.kind {
+            NodeKind::OverBatches => 0,
+            NodeKind::OverNodes => 1,
+            NodeKind::Top => 2,
+        })?;
+        stored::write_data(out, &self.data)?;
+        out.write_usize(self.slots.len())?;
+        for slot in &self.slots {
+            out.write_target_proof_with_public_inputs(&slot.proof)?;
+            out.write_target(slot.which)?;
+            out.write_target_bool(slot.present)?;
+        }
+        out.write_usize(self.child_circuits)?;
+        out.write_bool(self.own.is_some())?;
+        if let Some(own) = &self.own {
+            out.write_target_verifier_circuit(own)?;
+        }
+        Ok(())
+    }
+
+    fn read_from(src: &mut Buffer<'_>) -> IoResult<Self> {
+        let kind = match src.read_u32()? {
+            0 => NodeKind::OverBatches,
+            1 => NodeKind::OverNodes,
+            2 => NodeKind::Top,
+            _ => return Err(IoError),
+        };
+        let data = stored::read_data(src)?;
+        let slots = (0..src.read_usize()?)
+            .map(|_| {
+                Ok(SlotTargets {
+                    proof: src.read_target_proof_with_public_inputs()?,
+                    which: src.read_target()?,
+                    present: src.read_target_bool()?,
+                })
+            })
+            .collect::<IoResult<_>>()?;
+        let child_circuits = src.read_usize()?;
+        let own = if src.read_bool()? { Some(src.read_target_verifier_circuit()?) } else { None };
+        Ok(NodeCircuit { kind, data, slots, child_circuits, own })
+    }
+
+    fn digest(&self) -> String {
+        stored::digest_of(&self.data)
+    }
 }
 
 /// Bits of the index that picks a slot's circuit: every node circuit pads its

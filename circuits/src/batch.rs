@@ -22,6 +22,7 @@ use plonky2::iop::witness::{PartialWitness, WitnessWrite};
 use plonky2::plonk::circuit_builder::CircuitBuilder;
 use plonky2::plonk::circuit_data::{CircuitConfig, CircuitData};
 use plonky2::plonk::prover::prove;
+use plonky2::util::serialization::{Buffer, IoResult, Read, Write};
 use plonky2::util::timing::TimingTree;
 use tracing::info_span;
 
@@ -34,6 +35,7 @@ use crate::identity::to_fields;
 use crate::leaf::{Leaf, leaf_hash};
 use crate::merkle::padded_root;
 use crate::node::{NodeInputs, NodeProof};
+use crate::stored::{self, StoredCircuit};
 use crate::tier::{MAX_BATCH_SIZE, Tier, TierSet};
 use crate::{C, D, F, Hash, config};
 
@@ -278,6 +280,56 @@ pub struct TierBatchCircuit {
     prices: Vec<Target>,
     accounts: Vec<AccountTargets>,
     claims: TableClaims,
+}
+
+impl StoredCircuit for TierBatchCircuit {
+    fn write_to(&self, out: &mut Vec<u8>) -> IoResult<()> {
+        out.write_usize(self.tier.slots)?;
+        out.write_usize(self.tier.batch_size)?;
+        out.write_usize(self.assets)?;
+        stored::write_data(out, &self.data)?;
+        out.write_target_vec(&self.prices)?;
+        out.write_usize(self.accounts.len())?;
+        for account in &self.accounts {
+            out.write_target_hash(&account.id_hash)?;
+            out.write_usize(account.slots.len())?;
+            for slot in &account.slots {
+                out.write_target_array(&[slot.asset, slot.magnitude, slot.is_debt, slot.price.low, slot.price.high])?;
+            }
+        }
+        out.write_target_vec(&self.claims.multiplicity)?;
+        out.write_target_vec(&self.claims.equity)?;
+        out.write_target_vec(&self.claims.debt)
+    }
+
+    fn read_from(src: &mut Buffer<'_>) -> IoResult<Self> {
+        let tier = Tier { slots: src.read_usize()?, batch_size: src.read_usize()? };
+        let assets = src.read_usize()?;
+        let data = stored::read_data(src)?;
+        let prices = src.read_target_vec()?;
+        let accounts = (0..src.read_usize()?)
+            .map(|_| {
+                let id_hash = src.read_target_hash()?;
+                let slots = (0..src.read_usize()?)
+                    .map(|_| {
+                        let [asset, magnitude, is_debt, low, high] = src.read_target_array()?;
+                        Ok(SlotTargets { asset, magnitude, is_debt, price: PriceLimbs { low, high } })
+                    })
+                    .collect::<IoResult<_>>()?;
+                Ok(AccountTargets { id_hash, slots })
+            })
+            .collect::<IoResult<_>>()?;
+        let claims = TableClaims {
+            multiplicity: src.read_target_vec()?,
+            equity: src.read_target_vec()?,
+            debt: src.read_target_vec()?,
+        };
+        Ok(TierBatchCircuit { tier, assets, data, prices, accounts, claims })
+    }
+
+    fn digest(&self) -> String {
+        stored::digest_of(&self.data)
+    }
 }
 
 /// Rows every tier's circuit reserves for what plonky2 adds when building:

@@ -10,17 +10,20 @@
 //! Each accessor waits until its circuit is built, or fails if the build
 //! failed or was stopped.
 
-use std::sync::OnceLock;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use anyhow::{Context, Result, anyhow, bail};
 use plonky2::plonk::circuit_data::CircuitData;
+use tracing::{debug, warn};
 
 use crate::aggregation::{NodeCircuit, NodeKind};
 use crate::batch::TierBatchCircuit;
 use crate::family::Family;
 use crate::final_wrap::FinalCircuit;
 use crate::statement::StatementCircuit;
+use crate::stored::{self, FamilyFiles, Manifest, StoredCircuit};
 use crate::{C, D, F};
 
 /// One step of building a family's circuits, for progress reporting.
@@ -47,6 +50,16 @@ impl std::fmt::Display for BuildStep {
     }
 }
 
+/// Which circuits [`FamilyCircuits::build_all`] read from disk and which it
+/// built.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Provenance {
+    /// Read from the family's files.
+    pub read: Vec<BuildStep>,
+    /// Built.
+    pub built: Vec<BuildStep>,
+}
+
 /// A circuit that is built, or why it will not be.
 type Built<T> = OnceLock<Result<T, String>>;
 
@@ -65,9 +78,20 @@ pub struct FamilyCircuits {
 impl FamilyCircuits {
     /// Builds every circuit of `family`, calling `on_step` before each.
     pub fn build(family: &Family, on_step: impl FnMut(BuildStep)) -> Result<Self> {
+        Self::load_or_build(family, None, on_step).map(|(circuits, _)| circuits)
+    }
+
+    /// Every circuit of `family`, read from `files` where this build wrote
+    /// them before, built (and written there) where not; without `files`,
+    /// all built.
+    pub fn load_or_build(
+        family: &Family,
+        files: Option<&FamilyFiles>,
+        on_step: impl FnMut(BuildStep),
+    ) -> Result<(Self, Provenance)> {
         let circuits = Self::pending(family);
-        circuits.build_all(on_step)?;
-        Ok(circuits)
+        let provenance = circuits.build_all(files, on_step)?;
+        Ok((circuits, provenance))
     }
 
     /// The circuits of `family`, none built yet: [`Self::build_all`] builds
@@ -87,18 +111,22 @@ impl FamilyCircuits {
 
     /// Builds every circuit not yet built, tier circuits first (two at a
     /// time), then the nodes, the statement and the final circuit, calling
-    /// `on_step` before each. If a build fails, or [`Self::stop`] was
-    /// called, every circuit left unbuilt fails for whoever waits on it.
-    pub fn build_all(&self, mut on_step: impl FnMut(BuildStep)) -> Result<()> {
+    /// `on_step` before each. With `files`, a circuit this build wrote there
+    /// before is read instead of built, and one that is built is written
+    /// there ([`crate::stored`]); a file that cannot be written is logged and
+    /// skipped. If a build fails, or [`Self::stop`] was called, every
+    /// circuit left unbuilt fails for whoever waits on it.
+    pub fn build_all(&self, files: Option<&FamilyFiles>, mut on_step: impl FnMut(BuildStep)) -> Result<Provenance> {
         let mut unbuilt = FailUnbuilt { circuits: self, reason: "building the circuits stopped".to_string() };
-        let result = self.build_in_order(&mut on_step);
+        let sources = Sources::new(self.family.name(), files);
+        let result = self.build_in_order(&sources, &mut on_step).and_then(|()| sources.finish(self));
         if let Err(err) = &result {
             unbuilt.reason = format!("{err:#}");
         }
         result
     }
 
-    fn build_in_order(&self, on_step: &mut impl FnMut(BuildStep)) -> Result<()> {
+    fn build_in_order(&self, sources: &Sources<'_>, on_step: &mut impl FnMut(BuildStep)) -> Result<()> {
         let family = &self.family;
         let tiers = family.tiers();
         let assets = family.assets();
@@ -108,8 +136,14 @@ impl FamilyCircuits {
             self.check_not_stopped()?;
             pair.iter().for_each(|&index| on_step(BuildStep::Tier(index)));
             let built: Vec<Result<TierBatchCircuit>> = std::thread::scope(|scope| {
-                let handles: Vec<_> =
-                    pair.iter().map(|&index| scope.spawn(move || TierBatchCircuit::build(tiers, index))).collect();
+                let handles: Vec<_> = pair
+                    .iter()
+                    .map(|&index| {
+                        scope.spawn(move || {
+                            sources.obtain(BuildStep::Tier(index), || TierBatchCircuit::build(tiers, index))
+                        })
+                    })
+                    .collect();
                 handles.into_iter().map(|handle| handle.join().expect("a tier circuit build panicked")).collect()
             });
             for (&index, circuit) in pair.iter().zip(built) {
@@ -121,31 +155,41 @@ impl FamilyCircuits {
         on_step(BuildStep::Node(NodeKind::OverBatches));
         let tier_data: Vec<&CircuitData<F, C, D>> =
             (0..self.tiers.len()).map(|tier| self.tier(tier).map(TierBatchCircuit::data)).collect::<Result<_>>()?;
-        let over_batches =
-            NodeCircuit::over_batches(family.batch_children(), assets, &tier_data, family.node_degree_bits())
-                .context("building the node over batches")?;
+        let over_batches = sources
+            .obtain(BuildStep::Node(NodeKind::OverBatches), || {
+                NodeCircuit::over_batches(family.batch_children(), assets, &tier_data, family.node_degree_bits())
+            })
+            .context("building the node over batches")?;
         let _ = self.over_batches.set(Ok(over_batches));
 
         self.check_not_stopped()?;
         on_step(BuildStep::Node(NodeKind::OverNodes));
-        let over_nodes = NodeCircuit::over_nodes(family.node_children(), assets, self.over_batches()?, tier_data.len())
+        let over_nodes = sources
+            .obtain(BuildStep::Node(NodeKind::OverNodes), || {
+                NodeCircuit::over_nodes(family.node_children(), assets, self.over_batches()?, tier_data.len())
+            })
             .context("building the node over nodes")?;
         let _ = self.over_nodes.set(Ok(over_nodes));
 
         self.check_not_stopped()?;
         on_step(BuildStep::Node(NodeKind::Top));
-        let top = NodeCircuit::top(family.top_children(), assets, self.over_batches()?, self.over_nodes()?)
+        let top = sources
+            .obtain(BuildStep::Node(NodeKind::Top), || {
+                NodeCircuit::top(family.top_children(), assets, self.over_batches()?, self.over_nodes()?)
+            })
             .context("building the top node")?;
         let _ = self.top.set(Ok(top));
 
         self.check_not_stopped()?;
         on_step(BuildStep::Statement);
-        let statement = StatementCircuit::build(assets, family.user_bits(), self.top()?.data());
+        let statement = sources.obtain(BuildStep::Statement, || {
+            Ok(StatementCircuit::build(assets, family.user_bits(), self.top()?.data()))
+        })?;
         let _ = self.statement.set(Ok(statement));
 
         self.check_not_stopped()?;
         on_step(BuildStep::Final);
-        let final_wrap = FinalCircuit::build(self.statement()?.data());
+        let final_wrap = sources.obtain(BuildStep::Final, || Ok(FinalCircuit::build(self.statement()?.data())))?;
         let _ = self.final_wrap.set(Ok(final_wrap));
         Ok(())
     }
@@ -248,6 +292,103 @@ impl std::str::FromStr for FamilyDigest {
     }
 }
 
+/// Where [`FamilyCircuits::build_all`] takes each circuit from: the files
+/// of an earlier build where the manifest vouches for them, else a build.
+struct Sources<'a> {
+    family: &'a str,
+    files: Option<&'a FamilyFiles>,
+    /// The manifest the files had when the build began.
+    manifest: Option<Manifest>,
+    /// Whether files may still be read: no longer once a circuit was built
+    /// to a digest other than the manifest's, as the circuits above it pin
+    /// its verifier data.
+    trusted: AtomicBool,
+    /// The digest of each circuit read from the files or written to them.
+    digests: Mutex<BTreeMap<String, String>>,
+    provenance: Mutex<Provenance>,
+}
+
+impl<'a> Sources<'a> {
+    fn new(family: &'a str, files: Option<&'a FamilyFiles>) -> Self {
+        let manifest = files.and_then(|files| match files.manifest() {
+            Ok(manifest) => manifest.filter(|manifest| manifest.family == family),
+            Err(err) => {
+                warn!(error = %format!("{err:#}"), "ignoring the circuit files' manifest");
+                None
+            }
+        });
+        Sources {
+            family,
+            files,
+            manifest,
+            trusted: AtomicBool::new(true),
+            digests: Mutex::default(),
+            provenance: Mutex::default(),
+        }
+    }
+
+    /// The circuit of `step`: read from the files when they hold it as the
+    /// manifest records it, else built by `build` and written to the files.
+    fn obtain<T: StoredCircuit>(&self, step: BuildStep, build: impl FnOnce() -> Result<T>) -> Result<T> {
+        let name = stored::file_name(step);
+        let recorded = self.manifest.as_ref().and_then(|manifest| manifest.circuits.get(&name));
+        if let (Some(files), Some(expected)) = (self.files, recorded) {
+            if self.trusted.load(Ordering::Relaxed) {
+                match files.load::<T>(step, expected) {
+                    Ok(circuit) => {
+                        debug!(%step, "read from {}", files.dir().display());
+                        self.record(name, circuit.digest());
+                        lock(&self.provenance).read.push(step);
+                        return Ok(circuit);
+                    }
+                    Err(err) => warn!(%step, error = %format!("{err:#}"), "building it again"),
+                }
+            }
+        }
+        let circuit = build()?;
+        lock(&self.provenance).built.push(step);
+        let digest = circuit.digest();
+        if recorded.is_some_and(|recorded| *recorded != digest) {
+            self.trusted.store(false, Ordering::Relaxed);
+        }
+        if let Some(files) = self.files {
+            match files.save(step, &circuit) {
+                Ok(()) => self.record(name, digest),
+                Err(err) => warn!(%step, error = %format!("{err:#}"), "the circuit is not kept on disk"),
+            }
+        }
+        Ok(circuit)
+    }
+
+    fn record(&self, name: String, digest: String) {
+        lock(&self.digests).insert(name, digest);
+    }
+
+    /// Writes the manifest when every circuit is on disk and it records
+    /// anything new.
+    fn finish(&self, circuits: &FamilyCircuits) -> Result<Provenance> {
+        let provenance = std::mem::take(&mut *lock(&self.provenance));
+        let Some(files) = self.files else {
+            return Ok(provenance);
+        };
+        let manifest = Manifest {
+            family: self.family.to_string(),
+            digest: circuits.digest()?.to_string(),
+            circuits: std::mem::take(&mut *lock(&self.digests)),
+        };
+        if self.manifest.as_ref() != Some(&manifest) {
+            if let Err(err) = files.write_manifest(&manifest) {
+                warn!(error = %format!("{err:#}"), "the circuits' manifest is not written");
+            }
+        }
+        Ok(provenance)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn wait<T>(slot: &Built<T>, what: impl FnOnce() -> String) -> Result<&T> {
     slot.wait().as_ref().map_err(|reason| anyhow!("{} was not built: {reason}", what()))
 }
@@ -281,7 +422,7 @@ mod tests {
     fn a_stopped_build_fails_every_circuit_it_did_not_build() {
         let circuits = FamilyCircuits::pending(&Family::tiny());
         circuits.stop();
-        let err = circuits.build_all(|_| {}).unwrap_err();
+        let err = circuits.build_all(None, |_| {}).unwrap_err();
         assert!(err.to_string().contains("stopped"), "{err:#}");
         let waited = circuits.tier(0).err().expect("the tier circuit was never built");
         assert!(format!("{waited:#}").contains("was not built: building the circuits was stopped"), "{waited:#}");

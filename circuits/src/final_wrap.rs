@@ -16,10 +16,12 @@ use plonky2::iop::witness::{PartialWitness, WitnessWrite};
 use plonky2::plonk::circuit_builder::CircuitBuilder;
 use plonky2::plonk::circuit_data::{CircuitData, VerifierCircuitData};
 use plonky2::plonk::proof::{ProofWithPublicInputs, ProofWithPublicInputsTarget};
+use plonky2::util::serialization::{Buffer, IoResult, Read, Write};
 use tracing::info_span;
 
 use crate::encoding::{ADDRESS_LIMBS, Address, HashHex};
 use crate::statement::{STATEMENT_INPUTS, StatementProof};
+use crate::stored::{self, StoredCircuit};
 use crate::{C, D, F, FinalConfig, Hash, config};
 
 /// The final proof, as submitted on chain.
@@ -91,6 +93,28 @@ pub struct FinalCircuit {
     statement: ProofWithPublicInputsTarget<D>,
     sequence: Target,
     submitter: [Target; ADDRESS_LIMBS],
+}
+
+impl StoredCircuit for FinalCircuit {
+    fn write_to(&self, out: &mut Vec<u8>) -> IoResult<()> {
+        stored::write_data(out, &self.data)?;
+        out.write_target_proof_with_public_inputs(&self.statement)?;
+        out.write_target(self.sequence)?;
+        out.write_target_array(&self.submitter)
+    }
+
+    fn read_from(src: &mut Buffer<'_>) -> IoResult<Self> {
+        Ok(FinalCircuit {
+            data: stored::read_data(src)?,
+            statement: src.read_target_proof_with_public_inputs()?,
+            sequence: src.read_target()?,
+            submitter: src.read_target_array()?,
+        })
+    }
+
+    fn digest(&self) -> String {
+        stored::digest_of(&self.data)
+    }
 }
 
 impl FinalCircuit {

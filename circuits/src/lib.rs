@@ -15,8 +15,9 @@
 //!    sequence number and a submitter address; it is proven with plonky2's
 //!    Keccak configuration so an EVM contract can check it cheaply.
 //!
-//! [`circuits`] builds every circuit of a family, [`tree`] says which nodes a
-//! tree of some batches has, and [`tree_prover`] proves one in this process.
+//! [`circuits`] builds every circuit of a family ([`stored`] keeps them on
+//! disk), [`tree`] says which nodes a tree of some batches has, and
+//! [`tree_prover`] proves one in this process.
 //! The native side ([`hash`], [`identity`], [`leaf`], [`merkle`], [`tree`],
 //! [`statement`]) computes the same hashes outside any circuit: the exchange
 //! builds its tree with it, and users check their inclusion proofs with it.
@@ -37,6 +38,7 @@ pub mod merkle;
 pub mod node;
 pub mod proof_store;
 pub mod statement;
+pub mod stored;
 pub mod tier;
 pub mod tree;
 pub mod tree_prover;

@@ -42,12 +42,14 @@ use plonky2::iop::witness::{PartialWitness, WitnessWrite};
 use plonky2::plonk::circuit_builder::CircuitBuilder;
 use plonky2::plonk::circuit_data::CircuitData;
 use plonky2::plonk::proof::{ProofWithPublicInputs, ProofWithPublicInputsTarget};
+use plonky2::util::serialization::{Buffer, IoResult, Read, Write};
 use tracing::info_span;
 
 use crate::gadgets::prefix::{outside, prefix_mask};
 use crate::hash::{Domain, RATE, hash, hash_in_circuit, initial_state_circuit, squeeze_circuit};
 use crate::identity::to_fields;
 use crate::node::{NodeInputs, NodeProof};
+use crate::stored::{self, StoredCircuit};
 use crate::{C, D, F, Hash, config};
 
 /// Elements of the statement before its columns: root and user count.
@@ -153,6 +155,34 @@ pub struct StatementCircuit {
     prices: Vec<Target>,
     /// The message past its header.
     message: Vec<Target>,
+}
+
+impl StoredCircuit for StatementCircuit {
+    fn write_to(&self, out: &mut Vec<u8>) -> IoResult<()> {
+        out.write_usize(self.assets)?;
+        stored::write_data(out, &self.data)?;
+        out.write_target_proof_with_public_inputs(&self.top)?;
+        out.write_target(self.asset_count)?;
+        out.write_target_vec(&self.codes)?;
+        out.write_target_vec(&self.prices)?;
+        out.write_target_vec(&self.message)
+    }
+
+    fn read_from(src: &mut Buffer<'_>) -> IoResult<Self> {
+        Ok(StatementCircuit {
+            assets: src.read_usize()?,
+            data: stored::read_data(src)?,
+            top: src.read_target_proof_with_public_inputs()?,
+            asset_count: src.read_target()?,
+            codes: src.read_target_vec()?,
+            prices: src.read_target_vec()?,
+            message: src.read_target_vec()?,
+        })
+    }
+
+    fn digest(&self) -> String {
+        stored::digest_of(&self.data)
+    }
 }
 
 impl StatementCircuit {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, ensure};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
-use tracing::{info, info_span};
+use tracing::{debug, info, info_span};
 use zkpor_circuits::FamilyCircuits;
 use zkpor_circuits::encoding::Address;
 use zkpor_circuits::family::Family;
@@ -17,6 +17,7 @@ use zkpor_circuits::final_wrap::{FinalInputs, FinalProof};
 use zkpor_circuits::node::{NodeInputs, NodeProof};
 use zkpor_circuits::proof_store::{NoStore, ProofKey, ProofStore};
 use zkpor_circuits::statement::{Statement, padded};
+use zkpor_circuits::stored::{CircuitDirectory, FamilyFiles};
 use zkpor_circuits::tree_prover::{ProofDone, node_proofs, prove_tree};
 use zkpor_evm_verifier::calldata::encode;
 use zkpor_evm_verifier::layout::ProofLayout;
@@ -40,6 +41,9 @@ pub struct ProveOptions {
     /// Where finished tree proofs are kept and an interrupted run's proofs
     /// are looked for; `None` keeps nothing.
     pub proofs: Option<PathBuf>,
+    /// Where the family's circuits are read from and written to; `None`
+    /// builds them in memory only.
+    pub circuit_dir: Option<CircuitDirectory>,
 }
 
 /// The phases of a proving run.
@@ -145,7 +149,8 @@ pub fn prove(snapshot: Snapshot, options: &ProveOptions, progress: &dyn Progress
     let mut times = PhaseTimes::default();
 
     let started = Instant::now();
-    let built = prove_beside_builds(&family, |circuits| {
+    let files = options.circuit_dir.as_ref().map(|dir| dir.family(&family));
+    let built = prove_beside_builds(&family, files.as_ref(), |circuits| {
         wait_for_first_circuit(circuits, &committed, progress)?;
         times.circuits = started.elapsed();
         let (top, reused) = prove_nodes(circuits, &committed, store.as_mut(), progress, &mut times)?;
@@ -170,12 +175,14 @@ pub struct BuiltBeside<T> {
 }
 
 /// Builds the circuits of `family` on a thread of their own (tier circuits,
-/// the nodes, then the statement and final circuits) while `prove` runs on
-/// this one with them, each waited for when first asked for. Building a
-/// circuit is mostly single-threaded, so on a machine of few cores most of
-/// it fits beside the batch proofs, which need only the tier circuits.
+/// the nodes, then the statement and final circuits), or reads them from
+/// `files` where an earlier run wrote them, while `prove` runs on this one
+/// with them, each waited for when first asked for. Building a circuit is
+/// mostly single-threaded, so on a machine of few cores most of it fits
+/// beside the batch proofs, which need only the tier circuits.
 pub fn prove_beside_builds<T>(
     family: &Family,
+    files: Option<&FamilyFiles>,
     prove: impl FnOnce(&FamilyCircuits) -> Result<T>,
 ) -> Result<BuiltBeside<T>> {
     let circuits = FamilyCircuits::pending(family);
@@ -185,7 +192,8 @@ pub fn prove_beside_builds<T>(
             .name("circuit builder".into())
             .spawn_scoped(scope, || -> Result<Duration> {
                 let _span = info_span!("build_circuits", family = family.name()).entered();
-                circuits.build_all(|step| info!(%step, "building"))?;
+                let provenance = circuits.build_all(files, |step| debug!(%step, "building"))?;
+                info!(read = provenance.read.len(), built = provenance.built.len(), "circuits ready");
                 Ok(started.elapsed())
             })
             .context("starting the circuit builder")?;

@@ -45,6 +45,7 @@ fn run() -> &'static Run {
             submitter: Address([0xab; 20]),
             seed: Some(1),
             proofs: None,
+            circuit_dir: None,
         };
         let proven = prove(sample(), &options, &Silent).unwrap();
         runtime().block_on(write_output(&out, &proven)).unwrap();

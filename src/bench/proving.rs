@@ -55,6 +55,8 @@ pub struct ProvingArgs {
     /// a proof's time goes.
     #[arg(long)]
     pub profile: bool,
+    #[command(flatten)]
+    circuit_dir: crate::cli::circuit_dir::CircuitDirArgs,
 }
 
 /// The phase of the batch proofs, also shown per user.
@@ -194,7 +196,8 @@ pub fn run(args: ProvingArgs) -> Result<ExitCode> {
         family.name()
     );
 
-    let built = prove_beside_builds(&family, |circuits| {
+    let files = args.circuit_dir.directory().map(|dir| dir.family(&family));
+    let built = prove_beside_builds(&family, files.as_ref(), |circuits| {
         circuits.tier(batches.first().map_or(0, |batch| batch.tier))?;
         laps.lap("circuits (until the first batch)");
         if args.profile {

@@ -15,6 +15,7 @@ use zkpor_store::Store;
 use zkpor_tasks::protocol::ProofFile;
 use zkpor_tasks::{CircuitCache, TaskKey};
 
+use super::circuit_dir::CircuitDirArgs;
 use crate::table::print_table;
 
 /// The agent's arguments.
@@ -23,6 +24,8 @@ pub struct AgentArgs {
     /// The configuration file.
     #[arg(long, global = true, default_value = "config/agent.toml", env = "ZKPOR_AGENT_CONFIG")]
     config: PathBuf,
+    #[command(flatten)]
+    circuit_dir: CircuitDirArgs,
     #[command(subcommand)]
     command: Option<AgentCommand>,
 }
@@ -59,7 +62,7 @@ pub fn run(args: AgentArgs) -> Result<ExitCode> {
         let store = Store::open(&config.database_url)
             .await
             .with_context(|| format!("the database of {}", args.config.display()))?;
-        let circuits = Arc::new(CircuitCache::new());
+        let circuits = Arc::new(args.circuit_dir.cache());
         let generator =
             Arc::new(Generator::new(store, config.clone(), circuits.clone(), Arc::new(zkpor_store::now_ms)));
         match args.command {

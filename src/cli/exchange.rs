@@ -24,6 +24,7 @@ use zkpor_exchange::user_store::UserStore;
 use zkpor_snapshot::decimal::format_units;
 use zkpor_snapshot::{LoadOptions, Snapshot};
 
+use super::circuit_dir::CircuitDirArgs;
 use crate::progress::Bars;
 use crate::table::print_table;
 
@@ -62,6 +63,8 @@ pub enum ExchangeCommand {
         /// <out>.proofs beside the output).
         #[arg(long)]
         proofs: Option<PathBuf>,
+        #[command(flatten)]
+        circuit_dir: CircuitDirArgs,
     },
     /// Print one user's inclusion proof as JSON.
     UserProof {
@@ -137,9 +140,16 @@ pub struct PublishArgs {
 pub fn run(command: ExchangeCommand) -> Result<ExitCode> {
     match command {
         ExchangeCommand::Check { snapshot, family } => check(&snapshot, &family),
-        ExchangeCommand::Prove { snapshot, out, sequence, submitter, seed, family, proofs } => {
+        ExchangeCommand::Prove { snapshot, out, sequence, submitter, seed, family, proofs, circuit_dir } => {
             let proofs = proofs.unwrap_or_else(|| sibling(&out, "proofs"));
-            let options = ProveOptions { family, sequence, submitter, seed, proofs: Some(proofs.clone()) };
+            let options = ProveOptions {
+                family,
+                sequence,
+                submitter,
+                seed,
+                proofs: Some(proofs.clone()),
+                circuit_dir: circuit_dir.directory(),
+            };
             prove_snapshot(&snapshot, &out, &proofs, options)
         }
         ExchangeCommand::UserProof { out, id } => user_proof(&out, &id),

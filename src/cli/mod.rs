@@ -1,6 +1,7 @@
 //! Command-line interface: the commands and what they print.
 
 pub(crate) mod agent;
+pub(crate) mod circuit_dir;
 mod circuits;
 mod contracts;
 pub(crate) mod exchange;

@@ -11,7 +11,8 @@ use clap::{Args, Subcommand};
 use tokio::sync::watch;
 use zkpor_prover::offline::{prove_task_file, read_task_file};
 use zkpor_prover::{AgentClient, WorkerOptions, run_worker};
-use zkpor_tasks::CircuitCache;
+
+use super::circuit_dir::CircuitDirArgs;
 
 /// The prover's arguments.
 #[derive(Debug, Args)]
@@ -28,6 +29,8 @@ pub struct ProverArgs {
     /// Stop after this many tasks.
     #[arg(long)]
     max_tasks: Option<usize>,
+    #[command(flatten)]
+    circuit_dir: CircuitDirArgs,
     #[command(subcommand)]
     command: Option<ProverCommand>,
 }
@@ -46,7 +49,7 @@ enum ProverCommand {
 }
 
 pub fn run(args: ProverArgs) -> Result<ExitCode> {
-    let circuits = Arc::new(CircuitCache::new());
+    let circuits = Arc::new(args.circuit_dir.cache());
     if let Some(ProverCommand::ProveTask { task, out }) = args.command {
         let file = read_task_file(&task)?;
         eprintln!("proving {} (family {})", file.spec.key, file.spec.family.name());

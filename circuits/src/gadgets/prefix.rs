@@ -36,7 +36,7 @@ pub fn outside(builder: &mut CircuitBuilder<F, D>, bit: BoolTarget, value: Targe
 
 /// Sets the mask from the length.
 #[derive(Debug, Default)]
-struct PrefixMaskGenerator {
+pub(crate) struct PrefixMaskGenerator {
     length: Target,
     mask: Vec<Target>,
 }

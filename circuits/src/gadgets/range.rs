@@ -98,7 +98,7 @@ pub fn recompose(builder: &mut CircuitBuilder<F, D>, limbs: &[Target]) -> Target
 /// last takes what is left, so an out-of-range value leaves a byte the table
 /// does not hold.
 #[derive(Debug, Default)]
-struct ByteSplitGenerator {
+pub(crate) struct ByteSplitGenerator {
     x: Target,
     bytes: Vec<Target>,
 }

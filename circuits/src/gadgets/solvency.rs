@@ -138,7 +138,7 @@ impl NetValue {
 
 /// Computes remainders and signed carries of the columns.
 #[derive(Debug, Default)]
-struct CarryGenerator {
+pub(crate) struct CarryGenerator {
     columns: [Target; COLUMNS],
     remainders: [Target; CARRIES],
     carries: [Target; CARRIES],

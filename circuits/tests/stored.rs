@@ -1,0 +1,128 @@
+//! A family's circuits written to disk and read back: a tree proven on the
+//! circuits read verifies on the circuits built; files of another build or
+//! cut short are refused and built again.
+
+mod common;
+
+use std::fs;
+use std::time::SystemTime;
+
+use common::{ASSETS, family, slot, slot_prices};
+use zkpor_circuits::FamilyCircuits;
+use zkpor_circuits::aggregation::NodeKind;
+use zkpor_circuits::batch::TierBatchWitness;
+use zkpor_circuits::circuits::BuildStep;
+use zkpor_circuits::encoding::Address;
+use zkpor_circuits::final_wrap::FinalInputs;
+use zkpor_circuits::leaf::Leaf;
+use zkpor_circuits::node::NodeInputs;
+use zkpor_circuits::proof_store::MemoryStore;
+use zkpor_circuits::statement::{Statement, asset_code};
+use zkpor_circuits::stored::{CircuitDirectory, file_name};
+use zkpor_circuits::tree_prover::prove_tree;
+
+fn every_step(circuits: &FamilyCircuits) -> Vec<BuildStep> {
+    let tiers = circuits.family().tiers().tiers().len();
+    let mut steps: Vec<BuildStep> = (0..tiers).map(BuildStep::Tier).collect();
+    steps.extend([NodeKind::OverBatches, NodeKind::OverNodes, NodeKind::Top].map(BuildStep::Node));
+    steps.extend([BuildStep::Statement, BuildStep::Final]);
+    steps
+}
+
+/// `steps` in file-name order (tier circuits are read and built two at a
+/// time, in either order).
+fn sorted(mut steps: Vec<BuildStep>) -> Vec<BuildStep> {
+    steps.sort_by_key(|&step| file_name(step));
+    steps
+}
+
+fn modified(path: &std::path::Path) -> SystemTime {
+    fs::metadata(path).unwrap().modified().unwrap()
+}
+
+#[test]
+fn circuits_read_back_from_disk_prove_what_the_built_ones_verify() {
+    let root = tempfile::tempdir().unwrap();
+    let files = CircuitDirectory::new(root.path()).family(&family());
+
+    let (built, provenance) = FamilyCircuits::load_or_build(&family(), Some(&files), |_| {}).unwrap();
+    assert!(provenance.read.is_empty(), "nothing to read yet: {provenance:?}");
+    assert_eq!(sorted(provenance.built), sorted(every_step(&built)));
+    let manifest = files.manifest().unwrap().expect("a manifest once every circuit is written");
+    assert_eq!(manifest.digest, built.digest().unwrap().to_string());
+    assert_eq!(manifest.circuits.len(), every_step(&built).len());
+    let written = modified(&files.dir().join("manifest.json"));
+
+    let (read, provenance) = FamilyCircuits::load_or_build(&family(), Some(&files), |_| {}).unwrap();
+    assert!(provenance.built.is_empty(), "everything is on disk: {provenance:?}");
+    assert_eq!(sorted(provenance.read), sorted(every_step(&read)));
+    assert_eq!(read.digest().unwrap(), built.digest().unwrap());
+    assert_eq!(modified(&files.dir().join("manifest.json")), written, "an unchanged manifest is not rewritten");
+
+    // A tree of two batches proven on the circuits read from disk, through
+    // the statement and the final wrap, verifies on the circuits built.
+    let tiers = read.family().tiers();
+    let prices = slot_prices();
+    let batches: Vec<_> = [(0, vec![vec![slot(0, 7)], vec![slot(1, 3), slot(0, -1)]]), (1, vec![vec![slot(2, 4)]])]
+        .into_iter()
+        .enumerate()
+        .map(|(index, (tier, holdings))| {
+            let leaves: Vec<Leaf> = holdings
+                .iter()
+                .enumerate()
+                .map(|(user, held)| {
+                    Leaf::new(common::id(&format!("b{index}u{user}")), held, tiers.tier(tier).slots, ASSETS).unwrap()
+                })
+                .collect();
+            Ok((tier, TierBatchWitness::new(tiers.tier(tier), &prices, &leaves).unwrap()))
+        })
+        .collect();
+    let top = prove_tree(&read, batches.into_iter(), &prices, &mut MemoryStore::default(), |_| {}).unwrap();
+    built.top().unwrap().data().verify(top.clone()).expect("the top proof verifies on the built top circuit");
+
+    let inputs = NodeInputs::of(&top, ASSETS);
+    let (equity, debt) = inputs.totals();
+    let statement = Statement {
+        root: inputs.root_hash(),
+        account_count: inputs.count(),
+        assets: ["BTC", "ETH", "USDT"].iter().map(|symbol| asset_code(symbol, 8)).collect(),
+        prices: common::PRICES.to_vec(),
+        equity: equity[..common::REAL].to_vec(),
+        debt: debt[..common::REAL].to_vec(),
+    };
+    let statement_proof = read.statement().unwrap().prove(&top, &statement).unwrap();
+    let submitter = Address([7; 20]);
+    let final_proof = read.final_wrap().unwrap().prove(&statement_proof, 3, submitter).unwrap();
+    let expected = FinalInputs { root: statement.root, digest: statement.digest(), sequence: 3, submitter };
+    built.final_wrap().unwrap().verify(&final_proof, &expected).expect("the final proof verifies on the built circuit");
+}
+
+#[test]
+fn a_circuit_file_from_another_build_is_rebuilt() {
+    let root = tempfile::tempdir().unwrap();
+    let files = CircuitDirectory::new(root.path()).family(&family());
+    let (built, _) = FamilyCircuits::load_or_build(&family(), Some(&files), |_| {}).unwrap();
+    let tier = |index| files.dir().join(file_name(BuildStep::Tier(index)));
+
+    // Tier 1's circuit where tier 0's should be, and the top node cut short.
+    fs::copy(tier(1), tier(0)).unwrap();
+    let top = files.dir().join(file_name(BuildStep::Node(NodeKind::Top)));
+    let bytes = fs::read(&top).unwrap();
+    fs::write(&top, &bytes[..bytes.len() / 2]).unwrap();
+
+    let (again, provenance) = FamilyCircuits::load_or_build(&family(), Some(&files), |_| {}).unwrap();
+    assert_eq!(
+        sorted(provenance.built.clone()),
+        sorted(vec![BuildStep::Tier(0), BuildStep::Node(NodeKind::Top)]),
+        "{provenance:?}"
+    );
+    assert_eq!(again.digest().unwrap(), built.digest().unwrap());
+
+    // Both are whole again.
+    let (_, provenance) = FamilyCircuits::load_or_build(&family(), Some(&files), |_| {}).unwrap();
+    assert!(provenance.built.is_empty(), "{provenance:?}");
+
+    // Another family's folder is another folder.
+    let other = CircuitDirectory::new(root.path()).family(&common::family_with(4));
+    assert_ne!(other.dir(), files.dir());
+}
