@@ -311,3 +311,12 @@ fn a_killed_run_resumes_from_its_finished_proofs() {
     std::fs::write(&file, proof).unwrap();
     zkpor().arg("verify-user").arg(&file).assert().success();
 }
+
+#[test]
+fn a_prover_refuses_a_kind_of_task_that_does_not_exist() {
+    zkpor()
+        .args(["prover", "--agent", "http://127.0.0.1:1", "--token", "t", "--kinds", "batch,witness"])
+        .assert()
+        .failure()
+        .stderr(contains("'witness' is not a kind of task: batch, node or final"));
+}

@@ -15,9 +15,7 @@ use zkpor_circuits::circuits::BuildStep;
 use zkpor_circuits::encoding::Address;
 use zkpor_circuits::final_wrap::FinalInputs;
 use zkpor_circuits::leaf::Leaf;
-use zkpor_circuits::node::NodeInputs;
 use zkpor_circuits::proof_store::MemoryStore;
-use zkpor_circuits::statement::{Statement, asset_code};
 use zkpor_circuits::stored::{CircuitDirectory, file_name};
 use zkpor_circuits::tree_prover::prove_tree;
 
@@ -80,16 +78,7 @@ fn circuits_read_back_from_disk_prove_what_the_built_ones_verify() {
     let top = prove_tree(&read, batches.into_iter(), &prices, &mut MemoryStore::default(), |_| {}).unwrap();
     built.top().unwrap().data().verify(top.clone()).expect("the top proof verifies on the built top circuit");
 
-    let inputs = NodeInputs::of(&top, ASSETS);
-    let (equity, debt) = inputs.totals();
-    let statement = Statement {
-        root: inputs.root_hash(),
-        account_count: inputs.count(),
-        assets: ["BTC", "ETH", "USDT"].iter().map(|symbol| asset_code(symbol, 8)).collect(),
-        prices: common::PRICES.to_vec(),
-        equity: equity[..common::REAL].to_vec(),
-        debt: debt[..common::REAL].to_vec(),
-    };
+    let statement = common::statement_of(&top);
     let statement_proof = read.statement().unwrap().prove(&top, &statement).unwrap();
     let submitter = Address([7; 20]);
     let final_proof = read.final_wrap().unwrap().prove(&statement_proof, 3, submitter).unwrap();

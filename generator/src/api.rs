@@ -17,7 +17,7 @@ use tokio::sync::watch;
 use tower_http::trace::TraceLayer;
 use tracing::error;
 use zkpor_tasks::TaskKey;
-use zkpor_tasks::protocol::{ApiError, Heartbeat, ProofResult, TaskFailure};
+use zkpor_tasks::protocol::{ApiError, Heartbeat, LeaseRequest, ProofResult, TaskFailure};
 
 use crate::service::{Generator, Refusal};
 
@@ -122,12 +122,20 @@ fn body<T>(parsed: Result<Json<T>, JsonRejection>) -> Result<T, Response> {
     })
 }
 
-async fn lease(State(generator): State<Arc<Generator>>, Worker(worker): Worker) -> Response {
-    match generator.lease(&worker).await {
+async fn lease(
+    State(generator): State<Arc<Generator>>,
+    Worker(worker): Worker,
+    request: Result<Json<LeaseRequest>, JsonRejection>,
+) -> Result<Response, Response> {
+    let request = body(request)?;
+    if request.kinds.is_empty() {
+        return Err(refuse(StatusCode::BAD_REQUEST, "kinds: a worker must take at least one kind of task".into()));
+    }
+    Ok(match generator.lease(&worker, &request.kinds).await {
         Ok(Some(grant)) => Json(grant).into_response(),
         Ok(None) => StatusCode::NO_CONTENT.into_response(),
         Err(refusal) => refusal.into_response(),
-    }
+    })
 }
 
 async fn heartbeat(

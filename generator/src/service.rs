@@ -12,7 +12,7 @@ use zkpor_store::{Completion, FailureKind, LeaseError, Store};
 use zkpor_tasks::protocol::{
     FailureAck, HeartbeatAck, LeaseGrant, ProofFile, ProofResult, ResultAck, TaskFailure, TaskFile,
 };
-use zkpor_tasks::{CircuitCache, TaskKey, check_proof};
+use zkpor_tasks::{CircuitCache, TaskKey, TaskKind, check_proof};
 
 use crate::config::AgentConfig;
 use crate::metrics::Metrics;
@@ -144,12 +144,12 @@ impl Generator {
         });
     }
 
-    /// Leases the most urgent ready task to `worker`, unless it is
-    /// quarantined.
-    pub async fn lease(&self, worker: &str) -> Result<Option<LeaseGrant>, Refusal> {
+    /// Leases the most urgent ready task of one of `kinds` to `worker`,
+    /// unless it is quarantined.
+    pub async fn lease(&self, worker: &str, kinds: &[TaskKind]) -> Result<Option<LeaseGrant>, Refusal> {
         let max_rejections = self.config.leases.max_rejections as u64;
         let now = self.now();
-        let leased = self.store.lease(worker, max_rejections, self.lease_ms(), now).await;
+        let leased = self.store.lease_of_kinds(worker, kinds, max_rejections, self.lease_ms(), now).await;
         let Some(lease) = leased.map_err(anyhow::Error::from)? else {
             let rejections = self.store.worker_rejections(worker).await.map_err(anyhow::Error::from)?;
             if rejections >= max_rejections {

@@ -15,7 +15,7 @@ use zkpor_prover::offline::prove_task_file;
 use zkpor_store::ProvingState;
 use zkpor_store::scratch::ScratchDatabase;
 use zkpor_tasks::protocol::{LeaseGrant, ProofFile, ProofResult};
-use zkpor_tasks::{ProofBytes, TaskKey, prove_task};
+use zkpor_tasks::{ProofBytes, TaskKey, TaskKind, prove_task};
 
 async fn post(agent: &TestAgent, path: &str, token: Option<&str>, body: String) -> (StatusCode, String) {
     let mut request = reqwest::Client::new()
@@ -60,12 +60,34 @@ async fn requests_without_a_valid_token_or_body_are_refused_with_the_reason() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_worker_is_leased_only_the_kinds_of_task_it_takes() {
+    let agent = TestAgent::start(ScratchDatabase::sqlite().unwrap(), 2, 3).await;
+    let (batches_only, upper_only) = (agent.client(0), agent.client(1));
+    let upper = [TaskKind::Node, TaskKind::Final];
+    assert!(upper_only.lease(&upper).await.unwrap().is_none(), "only the batch is ready");
+    let batch = batches_only.lease(&[TaskKind::Batch]).await.unwrap().unwrap();
+    assert_eq!(batch.spec.key.kind, TaskKind::Batch);
+    let proof = ProofResult { lease_id: batch.lease_id.clone(), proof: ProofBytes(proof_of(&batch)), proving_ms: 1 };
+    let ack = batches_only.submit(&batch.spec.key, &proof).await.unwrap();
+    assert!(!ack.ready.is_empty() && ack.ready.iter().all(|key| key.kind != TaskKind::Batch), "{:?}", ack.ready);
+    assert!(batches_only.lease(&[TaskKind::Batch]).await.unwrap().is_none(), "no batch is left");
+    let next = upper_only.lease(&upper).await.unwrap().unwrap();
+    assert_eq!(next.spec.key, ack.ready[0]);
+
+    let token = Some(TOKENS[0].1);
+    let (status, body) = post(&agent, "v1/lease", token, r#"{"kinds":[]}"#.into()).await;
+    assert_eq!((status, body.contains("at least one kind")), (StatusCode::BAD_REQUEST, true), "{body}");
+    let (status, body) = post(&agent, "v1/lease", token, r#"{"kinds":["witness"]}"#.into()).await;
+    assert_eq!((status, body.contains("kinds")), (StatusCode::BAD_REQUEST, true), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn forged_mismatched_replayed_and_late_proofs_change_nothing() {
     // 150 users: two batches of the tiny family's lower tier.
     let agent = TestAgent::start(ScratchDatabase::sqlite().unwrap(), 150, 5).await;
     let (a, b) = (agent.client(0), agent.client(1));
-    let first = a.lease().await.unwrap().unwrap();
-    let second = b.lease().await.unwrap().unwrap();
+    let first = a.lease(&TaskKind::ALL).await.unwrap().unwrap();
+    let second = b.lease(&TaskKind::ALL).await.unwrap().unwrap();
     assert_ne!(first.spec.key, second.spec.key);
     let key = first.spec.key;
 
@@ -77,13 +99,13 @@ async fn forged_mismatched_replayed_and_late_proofs_change_nothing() {
         "{refused}"
     );
     // A real proof of the other batch, for this one: a mismatch.
-    let first = a.lease().await.unwrap().unwrap();
+    let first = a.lease(&TaskKind::ALL).await.unwrap().unwrap();
     assert_eq!(first.spec.key, key, "the rejected task is ready again");
     let other = ProofResult { lease_id: first.lease_id.clone(), proof: ProofBytes(proof_of(&second)), proving_ms: 1 };
     let refused = a.submit(&key, &other).await.unwrap_err();
     assert!(matches!(refused, ClientError::Rejected(ref m) if m.contains("other public inputs")), "{refused}");
     // Someone else's lease id is not ours.
-    let third = a.lease().await.unwrap().unwrap();
+    let third = a.lease(&TaskKind::ALL).await.unwrap().unwrap();
     let stolen = ProofResult { lease_id: third.lease_id.clone(), proof: ProofBytes(proof_of(&third)), proving_ms: 1 };
     assert!(matches!(b.submit(&key, &stolen).await, Err(ClientError::LeaseLost(_))));
     // The right proof is accepted; sending it again is a replay.
@@ -95,7 +117,7 @@ async fn forged_mismatched_replayed_and_late_proofs_change_nothing() {
     agent.advance(Duration::from_secs(120));
     assert_eq!(agent.generator.reap().await.unwrap(), 1);
     let c = agent.client(2);
-    let retry = c.lease().await.unwrap().unwrap();
+    let retry = c.lease(&TaskKind::ALL).await.unwrap().unwrap();
     assert_eq!(retry.spec.key, second.spec.key);
     let late = ProofResult { lease_id: second.lease_id.clone(), proof: ProofBytes(proof_of(&second)), proving_ms: 9 };
     assert!(matches!(b.submit(&second.spec.key, &late).await, Err(ClientError::LeaseLost(_))));
@@ -117,17 +139,17 @@ async fn forged_mismatched_replayed_and_late_proofs_change_nothing() {
 async fn a_task_that_keeps_failing_parks_its_sequence_with_the_errors() {
     let agent = TestAgent::start(ScratchDatabase::sqlite().unwrap(), 2, 2).await;
     let a = agent.client(0);
-    let grant = a.lease().await.unwrap().unwrap();
+    let grant = a.lease(&TaskKind::ALL).await.unwrap().unwrap();
     let ack = a.fail(&grant.spec.key, &grant.lease_id, "out of memory").await.unwrap();
     assert_eq!((ack.attempts, ack.parked), (1, false));
-    let again = a.lease().await.unwrap().unwrap();
+    let again = a.lease(&TaskKind::ALL).await.unwrap().unwrap();
     assert_eq!(again.spec.key, grant.spec.key, "the failed task is ready again, first in line");
     let ack = a.fail(&again.spec.key, &again.lease_id, "out of memory again").await.unwrap();
     assert_eq!((ack.attempts, ack.parked), (2, true));
     assert_eq!(agent.status().await, ProvingState::Failed);
     let row = agent.generator.store().sequence(1).await.unwrap().unwrap();
     assert!(row.error.unwrap().contains("out of memory again"));
-    assert!(a.lease().await.unwrap().is_none(), "nothing of a failed sequence is leased");
+    assert!(a.lease(&TaskKind::ALL).await.unwrap().is_none(), "nothing of a failed sequence is leased");
     let errors = agent.generator.store().task_errors(1).await.unwrap();
     assert_eq!(errors.iter().map(|e| e.error.as_str()).collect::<Vec<_>>(), ["out of memory", "out of memory again"]);
 }
@@ -139,7 +161,7 @@ async fn offline_proving_through_files_meets_the_same_checks() {
     let key: TaskKey = "s1-batch-0-0".parse().unwrap();
     let task = agent.generator.export_task(&key).await.unwrap();
     // Exported tasks are leased to the offline prover: not handed to workers.
-    let leased = agent.client(0).lease().await.unwrap().unwrap();
+    let leased = agent.client(0).lease(&TaskKind::ALL).await.unwrap().unwrap();
     assert_ne!(leased.spec.key, key);
     assert!(agent.generator.export_task(&key).await.is_err(), "a task is exported once");
     // The files survive a round trip through JSON.
@@ -164,7 +186,7 @@ async fn a_worker_whose_proofs_keep_failing_the_checks_is_quarantined_until_rese
     let agent = TestAgent::start(ScratchDatabase::sqlite().unwrap(), 150, 3).await;
     let bad = agent.client(0);
     for _ in 0..3 {
-        let grant = bad.lease().await.unwrap().unwrap();
+        let grant = bad.lease(&TaskKind::ALL).await.unwrap().unwrap();
         let garbage = ProofResult { lease_id: grant.lease_id, proof: ProofBytes(vec![0; 8]), proving_ms: 1 };
         assert!(matches!(bad.submit(&grant.spec.key, &garbage).await, Err(ClientError::Rejected(_))));
     }
@@ -174,7 +196,7 @@ async fn a_worker_whose_proofs_keep_failing_the_checks_is_quarantined_until_rese
     let (status, body) = post(&agent, "v1/lease", Some(TOKENS[0].1), "{}".into()).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert!(body.contains("quarantined after 3 rejected proofs") && body.contains("reset-worker rig-a"), "{body}");
-    assert!(agent.client(1).lease().await.unwrap().is_some());
+    assert!(agent.client(1).lease(&TaskKind::ALL).await.unwrap().is_some());
     assert!(agent.generator.store().reset_worker_rejections("rig-a").await.unwrap());
-    assert!(bad.lease().await.unwrap().is_some(), "re-admitted");
+    assert!(bad.lease(&TaskKind::ALL).await.unwrap().is_some(), "re-admitted");
 }

@@ -6,10 +6,10 @@ use reqwest::{StatusCode, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use thiserror::Error;
-use zkpor_tasks::TaskKey;
 use zkpor_tasks::protocol::{
-    ApiError, FailureAck, Heartbeat, HeartbeatAck, LeaseGrant, ProofResult, ResultAck, TaskFailure,
+    ApiError, FailureAck, Heartbeat, HeartbeatAck, LeaseGrant, LeaseRequest, ProofResult, ResultAck, TaskFailure,
 };
+use zkpor_tasks::{TaskKey, TaskKind};
 
 /// Why a request to the agent did not succeed.
 #[derive(Debug, Error)]
@@ -94,9 +94,9 @@ impl AgentClient {
         })
     }
 
-    /// Leases the next ready task, if any.
-    pub async fn lease(&self) -> Result<Option<LeaseGrant>, ClientError> {
-        self.post("v1/lease", &serde_json::json!({})).await
+    /// Leases the next ready task of one of `kinds`, if any.
+    pub async fn lease(&self, kinds: &[TaskKind]) -> Result<Option<LeaseGrant>, ClientError> {
+        self.post("v1/lease", &LeaseRequest { kinds: kinds.to_vec() }).await
     }
 
     /// Keeps a lease alive.

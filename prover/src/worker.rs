@@ -9,7 +9,7 @@ use anyhow::Result;
 use tokio::sync::watch;
 use tracing::{Instrument, info, info_span, warn};
 use zkpor_tasks::protocol::{LeaseGrant, ProofResult};
-use zkpor_tasks::{CircuitCache, ProofBytes, prove_task};
+use zkpor_tasks::{CircuitCache, ProofBytes, TaskKind, prove_task};
 
 use crate::client::{AgentClient, ClientError};
 
@@ -22,11 +22,18 @@ pub struct WorkerOptions {
     pub max_tasks: Option<usize>,
     /// Stop when nothing is ready (instead of waiting).
     pub exit_when_idle: bool,
+    /// The kinds of task to take.
+    pub kinds: Vec<TaskKind>,
 }
 
 impl Default for WorkerOptions {
     fn default() -> Self {
-        WorkerOptions { idle_wait: Duration::from_secs(2), max_tasks: None, exit_when_idle: false }
+        WorkerOptions {
+            idle_wait: Duration::from_secs(2),
+            max_tasks: None,
+            exit_when_idle: false,
+            kinds: TaskKind::ALL.to_vec(),
+        }
     }
 }
 
@@ -55,7 +62,7 @@ pub async fn run_worker(
     let mut backoff = Duration::from_secs(1);
     let mut done = 0;
     while !*shutdown.borrow() && options.max_tasks.is_none_or(|max| done < max) {
-        let wait = match client.lease().await {
+        let wait = match client.lease(&options.kinds).await {
             Ok(Some(grant)) => {
                 backoff = Duration::from_secs(1);
                 prove_one(&client, &circuits, grant, &mut summary).await;

@@ -220,7 +220,7 @@ pub(super) async fn prove_all(
     let mut proofs = HashMap::new();
     let mut statement = None;
     let worker = &WORKER_TOKENS[0].0;
-    while let Some(grant) = generator.lease(worker).await? {
+    while let Some(grant) = generator.lease(worker, &TaskKind::ALL).await? {
         let key = grant.spec.key;
         let proof = match proofs.get(&slot(&key)) {
             Some(proof) => Clone::clone(proof),
@@ -465,8 +465,8 @@ enum Agent {
 impl Agent {
     async fn lease(&self) -> Result<Option<LeaseGrant>> {
         Ok(match self {
-            Agent::Http(client) => client.lease().await?,
-            Agent::Direct(generator) => generator.lease(WORKER_TOKENS[0].0).await?,
+            Agent::Http(client) => client.lease(&TaskKind::ALL).await?,
+            Agent::Direct(generator) => generator.lease(WORKER_TOKENS[0].0, &TaskKind::ALL).await?,
         })
     }
 

@@ -11,6 +11,7 @@ use clap::{Args, Subcommand};
 use tokio::sync::watch;
 use zkpor_prover::offline::{prove_task_file, read_task_file};
 use zkpor_prover::{AgentClient, WorkerOptions, run_worker};
+use zkpor_tasks::TaskKind;
 
 use super::circuit_dir::CircuitDirArgs;
 
@@ -29,6 +30,10 @@ pub struct ProverArgs {
     /// Stop after this many tasks.
     #[arg(long)]
     max_tasks: Option<usize>,
+    /// The kinds of task to take, comma-separated: batch, node, final (a
+    /// small machine may take batches only).
+    #[arg(long, value_delimiter = ',', default_value = "batch,node,final", value_parser = task_kind)]
+    kinds: Vec<TaskKind>,
     #[command(flatten)]
     circuit_dir: CircuitDirArgs,
     #[command(subcommand)]
@@ -46,6 +51,14 @@ enum ProverCommand {
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+/// A kind of task, named as in task ids.
+fn task_kind(text: &str) -> Result<TaskKind, String> {
+    TaskKind::ALL
+        .into_iter()
+        .find(|kind| kind.as_str() == text)
+        .ok_or_else(|| format!("'{text}' is not a kind of task: batch, node or final"))
 }
 
 pub fn run(args: ProverArgs) -> Result<ExitCode> {
@@ -66,6 +79,7 @@ pub fn run(args: ProverArgs) -> Result<ExitCode> {
         idle_wait: Duration::from_secs(args.idle_wait),
         max_tasks: args.max_tasks,
         exit_when_idle: false,
+        kinds: args.kinds,
     };
     let summary = super::runtime()?.block_on(async {
         let (stop, shutdown) = watch::channel(false);

@@ -145,10 +145,8 @@ fn key_of(text: &str) -> Result<TaskKey> {
 }
 
 impl Store {
-    /// Leases the most urgent ready task (lowest sequence, then highest
-    /// level: the final task, then nodes from the top down, then batches) to `holder` until `now + duration_ms`;
-    /// `None` if nothing is ready or `holder` has `quarantine_after` rejected
-    /// proofs or more.
+    /// Leases the most urgent ready task of any kind to `holder`
+    /// ([`Self::lease_of_kinds`]).
     pub async fn lease(
         &self,
         holder: &str,
@@ -156,14 +154,38 @@ impl Store {
         duration_ms: i64,
         now: i64,
     ) -> Result<Option<Lease>> {
+        self.lease_of_kinds(holder, &TaskKind::ALL, quarantine_after, duration_ms, now).await
+    }
+
+    /// Leases the most urgent ready task of one of `kinds` (lowest sequence,
+    /// then highest level: the final task, then nodes from the top down,
+    /// then batches) to `holder` until `now + duration_ms`; `None` if none
+    /// is ready, `kinds` is empty, or `holder` has `quarantine_after`
+    /// rejected proofs or more.
+    pub async fn lease_of_kinds(
+        &self,
+        holder: &str,
+        kinds: &[TaskKind],
+        quarantine_after: u64,
+        duration_ms: i64,
+        now: i64,
+    ) -> Result<Option<Lease>> {
+        if kinds.is_empty() {
+            return Ok(None);
+        }
         let lock = if self.dialect == Dialect::Postgres { "FOR UPDATE SKIP LOCKED" } else { "" };
+        // The kinds' names are the enum's own, never the caller's text.
+        let kinds = kinds.iter().map(|kind| format!("'{}'", kind.as_str())).collect::<Vec<_>>().join(", ");
         let lease_id = Uuid::new_v4().to_string();
         let row = sqlx::query(&self.sql(&format!(
             "UPDATE tasks SET status = '{leased}', lease_id = $1, lease_holder = $2, lease_expires_ms = $3, \
              leased_ms = $4, attempts = attempts + 1, updated_ms = $4 \
-             WHERE id = (SELECT id FROM tasks WHERE status = '{ready}' ORDER BY sequence, level DESC, kind DESC, idx LIMIT 1 {lock}) \
+             WHERE id = (SELECT id FROM tasks WHERE status = '{ready}' AND kind IN ({kinds}) \
+             ORDER BY sequence, level DESC, kind DESC, idx LIMIT 1 {lock}) \
              AND NOT EXISTS (SELECT 1 FROM workers WHERE name = $2 AND rejected >= $5) \
-             RETURNING id, attempts", leased = TaskState::Leased, ready = TaskState::Ready
+             RETURNING id, attempts",
+            leased = TaskState::Leased,
+            ready = TaskState::Ready
         )))
         .bind(&lease_id)
         .bind(holder)

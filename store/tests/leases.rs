@@ -58,6 +58,31 @@ async fn a_sequence_is_proven_task_by_task_in_dependency_order() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_lease_of_some_kinds_skips_the_others_even_when_they_are_more_urgent() {
+    each_database(async |store| {
+        // Sequence 1 waits at its final task; sequence 2 has two batches ready.
+        for number in [1, 2] {
+            store.insert_sequence(&sequence(number, 2)).await.unwrap();
+        }
+        let now = 1_000_000;
+        loop {
+            let lease = store.lease_of_kinds("a", &[TaskKind::Batch, TaskKind::Node], u64::MAX, MINUTE, now);
+            let lease = lease.await.unwrap().unwrap();
+            if lease.key.sequence == 2 {
+                assert_eq!(lease.key.kind, TaskKind::Batch, "the batches of sequence 2 come after sequence 1's nodes");
+                break;
+            }
+            store.complete(&completion(&lease), now).await.unwrap();
+        }
+        let final_task = store.lease_of_kinds("f", &[TaskKind::Final], u64::MAX, MINUTE, now).await.unwrap().unwrap();
+        assert_eq!(final_task.key.to_string(), "s1-final-2-0");
+        assert_eq!(store.lease_of_kinds("f", &[TaskKind::Final], u64::MAX, MINUTE, now).await.unwrap(), None);
+        assert_eq!(store.lease_of_kinds("x", &[], u64::MAX, MINUTE, now).await.unwrap(), None, "no kind, no task");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn expired_leases_go_back_late_results_change_nothing_and_failures_park() {
     each_database(async |store| {
         store.insert_sequence(&sequence(2, 1)).await.unwrap();

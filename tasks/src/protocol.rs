@@ -3,7 +3,7 @@
 //!
 //! | request | body | answers |
 //! |---|---|---|
-//! | `POST /v1/lease` | — | 200 [`LeaseGrant`], 204 when nothing is ready, 403 for a quarantined worker |
+//! | `POST /v1/lease` | [`LeaseRequest`] | 200 [`LeaseGrant`], 204 when nothing of the kinds asked for is ready, 403 for a quarantined worker |
 //! | `POST /v1/tasks/{id}/heartbeat` | [`Heartbeat`] | 200 [`HeartbeatAck`], 404, 409 |
 //! | `POST /v1/tasks/{id}/result` | [`ProofResult`] | 200 [`ResultAck`], 404, 409, 422 |
 //! | `POST /v1/tasks/{id}/error` | [`TaskFailure`] | 200 [`FailureAck`], 404, 409 |
@@ -18,8 +18,28 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::key::TaskKey;
+use crate::key::{TaskKey, TaskKind};
 use crate::spec::{ProofBytes, TaskSpec};
+
+/// A worker asking for a task.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeaseRequest {
+    /// The kinds of task the worker takes (absent: every kind). A small
+    /// machine may take batches only; the agent leases it nothing else.
+    #[serde(default = "every_kind")]
+    pub kinds: Vec<TaskKind>,
+}
+
+fn every_kind() -> Vec<TaskKind> {
+    TaskKind::ALL.to_vec()
+}
+
+impl Default for LeaseRequest {
+    fn default() -> Self {
+        LeaseRequest { kinds: every_kind() }
+    }
+}
 
 /// A lease granted to a worker.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -121,17 +121,23 @@ fn build(family: &Family) -> Fixture {
     let witnesses: Vec<_> = batches.iter().map(|b| Ok((b.tier, b.witness.clone()))).collect();
     let mut proofs = MemoryStore::default();
     let top = prove_tree(&circuits, witnesses.into_iter(), &prices, &mut proofs, |_| {}).unwrap();
-    let inputs = NodeInputs::of(&top, ASSETS);
+    let statement = statement_of(&top);
+    Fixture { circuits, batches, proofs, top, statement }
+}
+
+/// The statement of the tree whose top proof is `top`, over the three real
+/// assets at [`PRICES`].
+pub fn statement_of(top: &NodeProof) -> Statement {
+    let inputs = NodeInputs::of(top, ASSETS);
     let (equity, debt) = inputs.totals();
-    let statement = Statement {
+    Statement {
         root: inputs.root_hash(),
         account_count: inputs.count(),
         assets: ["BTC", "ETH", "USDT"].iter().map(|symbol| asset_code(symbol, 8)).collect(),
         prices: PRICES.to_vec(),
         equity: equity[..REAL].to_vec(),
         debt: debt[..REAL].to_vec(),
-    };
-    Fixture { circuits, batches, proofs, top, statement }
+    }
 }
 
 pub fn fixture() -> &'static Fixture {
