@@ -70,14 +70,17 @@ fn check_ends_quietly_when_its_reader_goes_away() {
     use std::os::unix::process::ExitStatusExt;
     use std::process::Stdio;
 
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("zkpor"))
+    // The reading end is closed before the child starts, so its first write
+    // meets a pipe with no reader: with `Stdio::piped()` a fast child could
+    // fill the pipe's buffer and exit before the test closed it.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = std::process::Command::new(assert_cmd::cargo::cargo_bin("zkpor"))
         .args(["exchange", "check", SAMPLE])
-        .stdout(Stdio::piped())
+        .stdout(Stdio::from(writer))
         .stderr(Stdio::piped())
-        .spawn()
+        .output()
         .unwrap();
-    drop(child.stdout.take());
-    let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(output.status.signal(), Some(13), "ended by SIGPIPE: {:?}, {stderr}", output.status);
