@@ -1,9 +1,7 @@
 //! `zkpor`: zero-knowledge proofs of an exchange's liabilities.
 
-mod bench;
 mod cli;
-mod dev;
-mod gas_report;
+mod devtools;
 mod progress;
 mod table;
 

@@ -204,6 +204,15 @@ fn a_second_run_reads_the_circuits_the_first_kept() {
     assert!(log.contains("circuits ready read=7 built=0"), "{log}");
     let statement = |out: &Path| std::fs::read_to_string(out.join("statement.json")).unwrap();
     assert_eq!(statement(&out), statement(first), "the same statement, proven on the circuits read back");
+
+    // `circuits family --build` reads them too, and finds the shipped digest.
+    let output = zkpor()
+        .args(["circuits", "family", "--family", FAMILY, "--build", "--circuit-dir"])
+        .arg(&circuits)
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&output.get_output().stderr).to_string();
+    assert!(stderr.contains("family tiny: 7 circuits read, 0 built"), "{stderr}");
 }
 
 #[test]

@@ -19,9 +19,9 @@ const FRONTEND_TOKEN: &str = "dev-frontend-token-0000";
 /// processes.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// Tiny family, eight users; T1 long enough for the slower agent to commit
-/// on a loaded 2-core machine.
-const TINY: [&str; 8] = ["--family", "tiny", "--accounts", "8", "--commit-window", "30", "--reveal-window", "5"];
+/// The small network (tiny family, eight users, four assets); T1 long
+/// enough for the slower agent to commit on a loaded 2-core machine.
+const TINY: [&str; 5] = ["--small", "--commit-window", "30", "--reveal-window", "5"];
 
 #[test]
 fn zkpor_dev_runs_the_network_end_to_end() {

@@ -10,10 +10,10 @@ use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::client::RpcClient;
 use alloy::signers::local::PrivateKeySigner;
 use anyhow::{Context, Result, ensure};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize, Serializer};
 
 /// The `[chain]` section.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChainConfig {
     /// The node's JSON-RPC endpoint.
@@ -57,8 +57,13 @@ pub struct ChainConfig {
     pub fee_bump_percent: u64,
     /// Stake to keep in the registry, in wei (decimal): topped up when below
     /// it; the registry's minimum if that is higher.
-    #[serde(default = "defaults::stake_wei")]
+    #[serde(default = "defaults::stake_wei", serialize_with = "decimal")]
     pub stake_wei: U256,
+}
+
+/// Writes an amount of wei in decimal, as the configuration gives it.
+fn decimal<S: Serializer>(wei: &U256, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&wei.to_string())
 }
 
 impl std::fmt::Debug for ChainConfig {
@@ -114,6 +119,26 @@ mod defaults {
 }
 
 impl ChainConfig {
+    /// The node at `rpc_url` and the registry at `registry`, signed with
+    /// `private_key` (hex); every other setting at its default.
+    pub fn new(rpc_url: &str, registry: Address, private_key: String) -> Self {
+        ChainConfig {
+            rpc_url: rpc_url.to_string(),
+            registry,
+            private_key: Some(private_key),
+            private_key_file: None,
+            confirmations: defaults::confirmations(),
+            rpc_timeout_secs: defaults::rpc_timeout_secs(),
+            poll_interval_ms: defaults::poll_interval_ms(),
+            commit_margin_blocks: defaults::commit_margin_blocks(),
+            gas_margin_percent: defaults::gas_margin_percent(),
+            max_fee_per_gas_gwei: defaults::max_fee_per_gas_gwei(),
+            replace_after_secs: defaults::replace_after_secs(),
+            fee_bump_percent: defaults::fee_bump_percent(),
+            stake_wei: defaults::stake_wei(),
+        }
+    }
+
     /// Refuses settings that cannot work; `base` is the configuration
     /// file's directory, which a relative key file is read from.
     pub fn check(&mut self, base: &std::path::Path) -> Result<()> {

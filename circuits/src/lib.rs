@@ -16,7 +16,7 @@
 //!    Keccak configuration so an EVM contract can check it cheaply.
 //!
 //! [`circuits`] builds every circuit of a family ([`stored`] keeps them on
-//! disk), [`tree`] says which nodes a tree of some batches has, and
+//! disk; [`verifiers`] keeps only what checking proofs takes), [`tree`] says which nodes a tree of some batches has, and
 //! [`tree_prover`] proves one in this process.
 //! The native side ([`hash`], [`identity`], [`leaf`], [`merkle`], [`tree`],
 //! [`statement`]) computes the same hashes outside any circuit: the exchange
@@ -42,6 +42,7 @@ pub mod stored;
 pub mod tier;
 pub mod tree;
 pub mod tree_prover;
+pub mod verifiers;
 
 #[cfg(test)]
 mod test_support;
@@ -62,3 +63,4 @@ pub type Hash = plonky2::hash::hash_types::HashOut<F>;
 
 pub use circuits::FamilyCircuits;
 pub use family::Family;
+pub use verifiers::FamilyVerifiers;

@@ -1,6 +1,7 @@
 //! A family's circuits written to disk and read back: a tree proven on the
-//! circuits read verifies on the circuits built; files of another build or
-//! cut short are refused and built again.
+//! circuits read verifies on the circuits built and on the verifier data
+//! read alone; files of another build or cut short are refused and built
+//! again.
 
 mod common;
 
@@ -8,7 +9,6 @@ use std::fs;
 use std::time::SystemTime;
 
 use common::{ASSETS, family, slot, slot_prices};
-use zkpor_circuits::FamilyCircuits;
 use zkpor_circuits::aggregation::NodeKind;
 use zkpor_circuits::batch::TierBatchWitness;
 use zkpor_circuits::circuits::BuildStep;
@@ -18,6 +18,7 @@ use zkpor_circuits::leaf::Leaf;
 use zkpor_circuits::proof_store::MemoryStore;
 use zkpor_circuits::stored::{CircuitDirectory, file_name};
 use zkpor_circuits::tree_prover::prove_tree;
+use zkpor_circuits::{FamilyCircuits, FamilyVerifiers};
 
 fn every_step(circuits: &FamilyCircuits) -> Vec<BuildStep> {
     let tiers = circuits.family().tiers().tiers().len();
@@ -84,6 +85,17 @@ fn circuits_read_back_from_disk_prove_what_the_built_ones_verify() {
     let final_proof = read.final_wrap().unwrap().prove(&statement_proof, 3, submitter).unwrap();
     let expected = FinalInputs { root: statement.root, digest: statement.digest(), sequence: 3, submitter };
     built.final_wrap().unwrap().verify(&final_proof, &expected).expect("the final proof verifies on the built circuit");
+
+    // The verifier data alone, as an agent reads it: every circuit a task is
+    // proven on (not the statement's), the same digest, the same proofs.
+    let (verifiers, provenance) = FamilyVerifiers::load_or_build(&family(), Some(&files), |_| {}).unwrap();
+    assert!(provenance.built.is_empty(), "{provenance:?}");
+    let proven_by_tasks: Vec<_> = every_step(&built).into_iter().filter(|s| *s != BuildStep::Statement).collect();
+    assert_eq!(sorted(provenance.read), sorted(proven_by_tasks));
+    assert_eq!(verifiers.digest(), built.digest().unwrap());
+    verifiers.node(NodeKind::Top).data.verify(top).expect("the top proof verifies on the top's verifier data");
+    let parsed = verifiers.final_proof(final_proof.to_bytes()).unwrap();
+    verifiers.final_wrap().verify(parsed).expect("the final proof verifies on the final verifier data");
 }
 
 #[test]

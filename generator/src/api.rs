@@ -23,7 +23,7 @@ use crate::service::{Generator, Refusal};
 
 /// The router of the worker API.
 pub fn router(generator: Arc<Generator>) -> Router {
-    let body_limit = generator.config().api.body_limit_bytes;
+    let body_limit = generator.settings().api.body_limit_bytes;
     Router::new()
         .route("/v1/lease", post(lease))
         .route("/v1/tasks/{id}/heartbeat", post(heartbeat))
@@ -99,7 +99,7 @@ impl FromRequestParts<Arc<Generator>> for Worker {
             .ok()
             .and_then(|value| value.strip_prefix("Bearer "))
             .ok_or_else(|| unauthorized("the Authorization header is not 'Bearer <token>'"))?;
-        let worker = generator.config().worker_of(token.trim()).ok_or_else(|| unauthorized("unknown token"))?;
+        let worker = generator.settings().worker_of(token.trim()).ok_or_else(|| unauthorized("unknown token"))?;
         Ok(Worker(worker.to_string()))
     }
 }

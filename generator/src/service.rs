@@ -12,10 +12,10 @@ use zkpor_store::{Completion, FailureKind, LeaseError, Store};
 use zkpor_tasks::protocol::{
     FailureAck, HeartbeatAck, LeaseGrant, ProofFile, ProofResult, ResultAck, TaskFailure, TaskFile,
 };
-use zkpor_tasks::{CircuitCache, TaskKey, TaskKind, check_proof};
+use zkpor_tasks::{TaskKey, TaskKind, VerifierCache, check_proof};
 
-use crate::config::AgentConfig;
 use crate::metrics::Metrics;
+use crate::settings::GeneratorSettings;
 use crate::source::SequenceSource;
 
 /// Milliseconds since the Unix epoch, from a clock tests can move.
@@ -69,16 +69,17 @@ impl From<LeaseError> for Refusal {
 /// The proof generator of one agent process.
 pub struct Generator {
     store: Store,
-    config: Arc<AgentConfig>,
-    circuits: Arc<CircuitCache>,
+    settings: GeneratorSettings,
+    verifiers: Arc<VerifierCache>,
     metrics: Arc<Metrics>,
     clock: Clock,
 }
 
 impl Generator {
-    /// A generator on `store` with `config`.
-    pub fn new(store: Store, config: Arc<AgentConfig>, circuits: Arc<CircuitCache>, clock: Clock) -> Self {
-        Generator { store, config, circuits, metrics: Arc::new(Metrics::new()), clock }
+    /// A generator on `store` with `settings`, checking proofs with the
+    /// verifier data in `verifiers`.
+    pub fn new(store: Store, settings: GeneratorSettings, verifiers: Arc<VerifierCache>, clock: Clock) -> Self {
+        Generator { store, settings, verifiers, metrics: Arc::new(Metrics::new()), clock }
     }
 
     /// The store.
@@ -86,9 +87,14 @@ impl Generator {
         &self.store
     }
 
-    /// The configuration.
-    pub fn config(&self) -> &AgentConfig {
-        &self.config
+    /// Its settings.
+    pub fn settings(&self) -> &GeneratorSettings {
+        &self.settings
+    }
+
+    /// The verifier data it checks proofs with.
+    pub fn verifiers(&self) -> &Arc<VerifierCache> {
+        &self.verifiers
     }
 
     /// The metrics.
@@ -101,12 +107,12 @@ impl Generator {
     }
 
     fn lease_ms(&self) -> i64 {
-        self.config.leases.duration_secs as i64 * 1000
+        self.settings.leases.duration_secs as i64 * 1000
     }
 
     /// Stores the sequences `source` has that the store does not know yet,
-    /// and starts building their families' circuits; forgets those the source
-    /// says are gone. The numbers it stored.
+    /// and starts reading their families' verifier data; forgets those the
+    /// source says are gone. The numbers it stored.
     pub async fn ingest(&self, source: &mut (dyn SequenceSource + 'static)) -> Result<Vec<u64>> {
         let update = source.poll(&self.store).await?;
         for sequence in update.gone {
@@ -132,13 +138,13 @@ impl Generator {
         Ok(stored)
     }
 
-    /// Builds `family`'s circuits in the background, so that the first proof
-    /// to check does not wait for them.
+    /// Reads (or builds) `family`'s verifier data in the background, so
+    /// that the first proof to check does not wait for it.
     pub fn warm(&self, family: &zkpor_circuits::family::Family) {
-        let circuits = self.circuits.clone();
+        let verifiers = self.verifiers.clone();
         let family = family.clone();
         tokio::task::spawn_blocking(move || {
-            if let Err(error) = circuits.get(&family) {
+            if let Err(error) = verifiers.get(&family) {
                 warn!("{error:#}");
             }
         });
@@ -147,7 +153,7 @@ impl Generator {
     /// Leases the most urgent ready task of one of `kinds` to `worker`,
     /// unless it is quarantined.
     pub async fn lease(&self, worker: &str, kinds: &[TaskKind]) -> Result<Option<LeaseGrant>, Refusal> {
-        let max_rejections = self.config.leases.max_rejections as u64;
+        let max_rejections = self.settings.leases.max_rejections as u64;
         let now = self.now();
         let leased = self.store.lease_of_kinds(worker, kinds, max_rejections, self.lease_ms(), now).await;
         let Some(lease) = leased.map_err(anyhow::Error::from)? else {
@@ -190,12 +196,12 @@ impl Generator {
         let span = info_span!("submit", task = %key, %worker);
         async {
             let leased = self.held_by(worker, key, &result.lease_id).await?;
-            let circuits = self.circuits.clone();
+            let verifiers = self.verifiers.clone();
             let proof = result.proof.0.clone();
             let started = Instant::now();
             let checked = tokio::task::spawn_blocking(move || {
-                let circuits = circuits.get(&leased.family)?;
-                check_proof(&circuits, &leased.expected, &proof)
+                let verifiers = verifiers.get(&leased.family)?;
+                check_proof(&verifiers, &leased.expected, &proof)
             })
             .await
             .context("checking a proof")??;
@@ -204,7 +210,7 @@ impl Generator {
             if let Err(rejection) = checked {
                 warn!(%rejection, "proof rejected");
                 self.metrics.rejected(worker);
-                let max = self.config.leases.max_failures;
+                let max = self.settings.leases.max_failures;
                 self.store
                     .fail(key, &result.lease_id, FailureKind::Rejected, &rejection.to_string(), max, self.now())
                     .await?;
@@ -236,7 +242,7 @@ impl Generator {
         self.held_by(worker, key, &failure.lease_id).await?;
         warn!(task = %key, %worker, error = %failure.error, "worker failed a task");
         self.metrics.failed(worker);
-        let max = self.config.leases.max_failures;
+        let max = self.settings.leases.max_failures;
         let failed =
             self.store.fail(key, &failure.lease_id, FailureKind::Error, &failure.error, max, self.now()).await?;
         Ok(FailureAck { attempts: failed.attempts, parked: failed.parked })
@@ -244,7 +250,7 @@ impl Generator {
 
     /// Takes back expired leases; how many.
     pub async fn reap(&self) -> Result<usize> {
-        let reaped = self.store.reap_expired(self.config.leases.max_failures, self.now()).await?;
+        let reaped = self.store.reap_expired(self.settings.leases.max_failures, self.now()).await?;
         for task in &reaped {
             warn!(task = %task.key, holder = ?task.holder, parked = task.parked, "lease expired");
             if let Some(holder) = &task.holder {
@@ -256,7 +262,7 @@ impl Generator {
 
     /// Leases `key` for an offline prover and returns the task file.
     pub async fn export_task(&self, key: &TaskKey) -> Result<TaskFile, Refusal> {
-        let duration = self.config.leases.offline_duration_secs as i64 * 1000;
+        let duration = self.settings.leases.offline_duration_secs as i64 * 1000;
         let lease = self.store.lease_task(key, OFFLINE_HOLDER, duration, self.now()).await?;
         let spec = self.store.task_spec(key).await.map_err(anyhow::Error::from)?;
         Ok(TaskFile { lease_id: lease.lease_id, expires_ms: lease.expires_ms, spec })
@@ -275,7 +281,7 @@ impl Generator {
         poll_every: Duration,
         mut shutdown: watch::Receiver<bool>,
     ) -> Result<()> {
-        let reap_every = Duration::from_secs(self.config.leases.reap_interval_secs.max(1));
+        let reap_every = Duration::from_secs(self.settings.leases.reap_interval_secs.max(1));
         let mut reap = tokio::time::interval(reap_every);
         let mut poll = tokio::time::interval(poll_every);
         loop {

@@ -26,13 +26,12 @@ impl Manager {
                 self.store.insert_submission(sequence, &[], "", SubmissionState::Failed, Some(&reason), block).await?;
                 continue;
             }
-            let circuits = self.circuits.clone();
+            let verifiers = self.verifiers.clone();
             let family = row.info.family.clone();
             let calldata = tokio::task::spawn_blocking(move || -> Result<Vec<u8>> {
-                let circuits = circuits.get(&family)?;
-                let wrap = circuits.final_wrap()?;
-                let proof = wrap.proof_from_bytes(proof)?;
-                encode(&proof, &ProofLayout::new(&wrap.data().common)?)
+                let verifiers = verifiers.get(&family)?;
+                let proof = verifiers.final_proof(proof)?;
+                encode(&proof, &ProofLayout::new(&verifiers.final_wrap().common)?)
             })
             .await
             .context("encoding a final proof")?

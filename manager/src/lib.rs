@@ -33,7 +33,7 @@ use tracing::{info, warn};
 use zkpor_chain::config::ChainConfig;
 use zkpor_sender::{RegistryView, Sender, Transactor, TxPolicy};
 use zkpor_store::Store;
-use zkpor_tasks::CircuitCache;
+use zkpor_tasks::VerifierCache;
 
 /// The manager's settings.
 #[derive(Clone, Copy, Debug)]
@@ -52,7 +52,7 @@ pub struct Manager {
     sender: Arc<Sender>,
     transactor: Arc<Transactor>,
     registry: RegistryView,
-    circuits: Arc<CircuitCache>,
+    verifiers: Arc<VerifierCache>,
     settings: ManagerSettings,
 }
 
@@ -62,7 +62,7 @@ impl Manager {
     pub async fn connect(
         config: &ChainConfig,
         store: Store,
-        circuits: Arc<CircuitCache>,
+        verifiers: Arc<VerifierCache>,
         submitter: Address,
     ) -> Result<Arc<Manager>> {
         let signer = config.signer()?;
@@ -87,7 +87,7 @@ impl Manager {
             stake: config.stake_wei,
             poll_interval: config.poll_interval(),
         };
-        Ok(Arc::new(Manager { store, sender, transactor, registry, circuits, settings }))
+        Ok(Arc::new(Manager { store, sender, transactor, registry, verifiers, settings }))
     }
 
     /// Runs the manager and the sender until `shutdown` turns true: the tick

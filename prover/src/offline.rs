@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use zkpor_tasks::protocol::{ProofFile, ProofResult, TaskFile};
-use zkpor_tasks::{CircuitCache, ProofBytes, prove_task};
+use zkpor_tasks::{CircuitCache, ProofBytes, prove_task, wait_for_circuits};
 
 /// Reads a task file.
 pub fn read_task_file(path: &Path) -> Result<TaskFile> {
@@ -19,6 +19,7 @@ pub fn read_task_file(path: &Path) -> Result<TaskFile> {
 /// Proves a task file's task.
 pub fn prove_task_file(circuits: &CircuitCache, task: &TaskFile) -> Result<ProofFile> {
     let circuits = circuits.get(&task.spec.family)?;
+    wait_for_circuits(&circuits, &task.spec)?;
     let started = Instant::now();
     let proof = prove_task(&circuits, &task.spec)?;
     Ok(ProofFile {

@@ -9,7 +9,7 @@ use anyhow::Result;
 use tokio::sync::watch;
 use tracing::{Instrument, info, info_span, warn};
 use zkpor_tasks::protocol::{LeaseGrant, ProofResult};
-use zkpor_tasks::{CircuitCache, ProofBytes, TaskKind, prove_task};
+use zkpor_tasks::{CircuitCache, ProofBytes, TaskKind, prove_task, wait_for_circuits};
 
 use crate::client::{AgentClient, ClientError};
 
@@ -96,9 +96,11 @@ async fn prove_one(client: &AgentClient, circuits: &Arc<CircuitCache>, grant: Le
         let heartbeats = tokio::spawn(heartbeat_loop(client.clone(), grant.clone()));
         let circuits = circuits.clone();
         let spec = grant.spec.clone();
-        // Circuits are built on a family's first task; proving time excludes that.
+        // A family's circuits are read or built from its first task on;
+        // proving time excludes the wait for them.
         let proved = tokio::task::spawn_blocking(move || {
             let circuits = circuits.get(&spec.family)?;
+            wait_for_circuits(&circuits, &spec)?;
             let started = Instant::now();
             prove_task(&circuits, &spec).map(|proof| (proof, started.elapsed().as_millis() as i64))
         })

@@ -1,19 +1,16 @@
-//! `zkpor agent ...`: the proof generator with its worker API; its status;
-//! offline export of tasks and import of proofs.
+//! `zkpor agent ...`: runs the agent (the `zkpor-agent` crate) until
+//! SIGINT or SIGTERM; its status; offline export of tasks and import of
+//! proofs.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
-use tokio::sync::watch;
-use tracing::{info, warn};
-use zkpor_generator::{AgentConfig, Generator};
-use zkpor_manager::Manager;
+use zkpor_agent::{Agent, AgentConfig};
 use zkpor_store::Store;
+use zkpor_tasks::TaskKey;
 use zkpor_tasks::protocol::ProofFile;
-use zkpor_tasks::{CircuitCache, TaskKey};
 
 use super::circuit_dir::CircuitDirArgs;
 use crate::table::print_table;
@@ -56,17 +53,18 @@ enum AgentCommand {
 }
 
 pub fn run(args: AgentArgs) -> Result<ExitCode> {
-    let config = Arc::new(AgentConfig::load(&args.config)?);
+    let config = AgentConfig::load(&args.config)?;
     let runtime = super::runtime()?;
     runtime.block_on(async {
-        let store = Store::open(&config.database_url)
+        let agent = Agent::open(config, args.circuit_dir.cache())
             .await
-            .with_context(|| format!("the database of {}", args.config.display()))?;
-        let circuits = Arc::new(args.circuit_dir.cache());
-        let generator =
-            Arc::new(Generator::new(store, config.clone(), circuits.clone(), Arc::new(zkpor_store::now_ms)));
+            .with_context(|| format!("the agent of {}", args.config.display()))?;
+        let generator = agent.generator().clone();
         match args.command {
-            None => serve(generator, circuits, &config).await,
+            None => {
+                agent.run(shutdown_signal()).await?;
+                Ok(ExitCode::SUCCESS)
+            }
             Some(AgentCommand::Status) => status(generator.store()).await,
             Some(AgentCommand::ExportTask { task, out }) => {
                 let file = generator.export_task(&task).await?;
@@ -99,47 +97,6 @@ pub fn run(args: AgentArgs) -> Result<ExitCode> {
             }
         }
     })
-}
-
-/// Runs the generator and the worker API until SIGINT or SIGTERM.
-async fn serve(generator: Arc<Generator>, circuits: Arc<CircuitCache>, config: &AgentConfig) -> Result<ExitCode> {
-    // Sequences first, so that workers find tasks as soon as the API is up.
-    let known = generator.store().sequences().await?.into_iter().map(|s| s.info.sequence);
-    let (mut source, poll_every) = zkpor_generator::source::from_config(config, known)?;
-    if let Err(error) = generator.ingest(source.as_mut()).await {
-        warn!(error = format!("{error:#}"), "taking in sequences; trying again at the next poll");
-    }
-    let listener = tokio::net::TcpListener::bind(config.api.listen)
-        .await
-        .with_context(|| format!("listening on {}", config.api.listen))?;
-    info!(address = %listener.local_addr()?, workers = config.workers.len(), "worker API listening");
-    eprintln!("zkpor agent: worker API on http://{}, metrics at /metrics", listener.local_addr()?);
-    let (stop, shutdown) = watch::channel(false);
-    let manager = match &config.chain {
-        Some(chain) => {
-            let submitter = zkpor_chain::registry::to_evm_address(config.source.submitter);
-            let manager = Manager::connect(chain, generator.store().clone(), circuits, submitter)
-                .await
-                .context("starting the proof manager")?;
-            eprintln!("zkpor agent: submitting proofs to registry {} as {submitter}", chain.registry);
-            Some(tokio::spawn(manager.run(shutdown.clone())))
-        }
-        None => {
-            eprintln!("zkpor agent: no [chain] configured: final proofs are stored, not submitted");
-            None
-        }
-    };
-    let background = tokio::spawn(generator.clone().run(source, poll_every, shutdown.clone()));
-    let api = tokio::spawn(zkpor_generator::api::serve(generator, listener, shutdown));
-    shutdown_signal().await;
-    info!("shutting down: no new leases, no new transactions; state is in the database");
-    stop.send(true).ok();
-    api.await??;
-    background.await??;
-    if let Some(manager) = manager {
-        manager.await??;
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// Resolves on SIGINT or SIGTERM.

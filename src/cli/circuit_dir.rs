@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 
 use zkpor_circuits::stored::CircuitDirectory;
-use zkpor_tasks::CircuitCache;
+use zkpor_tasks::FamilyCache;
+use zkpor_tasks::circuits::FamilyData;
 
 /// Where a command reads and writes a family's circuits.
 #[derive(Clone, Debug, Default, clap::Args)]
@@ -29,8 +30,9 @@ impl CircuitDirArgs {
         self.circuit_dir.clone().or_else(CircuitDirectory::default_location).map(CircuitDirectory::new)
     }
 
-    /// A circuit cache over [`Self::directory`].
-    pub fn cache(&self) -> CircuitCache {
-        self.directory().map_or_else(CircuitCache::new, CircuitCache::with_directory)
+    /// A cache of circuits (or of their verifier data) over
+    /// [`Self::directory`].
+    pub fn cache<T: FamilyData>(&self) -> FamilyCache<T> {
+        FamilyCache::on(self.directory())
     }
 }

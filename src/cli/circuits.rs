@@ -7,6 +7,7 @@ use serde::Serialize;
 use zkpor_chain::verifier::shipped_family;
 use zkpor_circuits::{Family, FamilyCircuits};
 
+use super::circuit_dir::CircuitDirArgs;
 use crate::table::print_table;
 
 /// One family, as printed.
@@ -24,20 +25,29 @@ struct FamilyReport {
     built_digest: Option<String>,
 }
 
-/// Prints `family` (default: every shipped one); with `build`, builds the
-/// circuits and prints their digest beside the recorded one.
-pub fn family(family: Option<Family>, build: bool, json: bool) -> Result<ExitCode> {
+/// Prints `family` (default: every shipped one); with `build`, reads or
+/// builds the circuits in that circuit directory and prints their digest
+/// beside the recorded one.
+pub fn family(family: Option<Family>, build: Option<CircuitDirArgs>, json: bool) -> Result<ExitCode> {
     let families = family.map_or_else(Family::shipped, |family| vec![family]);
     let mut reports = Vec::with_capacity(families.len());
     let mut agree = true;
     for family in families {
         let recorded = shipped_family(family.name()).map(|shipped| format!("{:#x}", shipped.digest));
-        let built = if build {
-            let spinner = crate::progress::spinner(&format!("building family {}", family.name()));
-            let circuits = FamilyCircuits::build(&family, |step| {
-                spinner.set_message(format!("family {}: {step}", family.name()))
+        let built = if let Some(circuit_dir) = &build {
+            let files = circuit_dir.directory().map(|directory| directory.family(&family));
+            let spinner = crate::progress::spinner(&format!("family {}: reading or building", family.name()));
+            let (circuits, provenance) = FamilyCircuits::load_or_build(&family, files.as_ref(), |step| {
+                spinner.set_message(format!("family {}: building {step}", family.name()))
             })?;
             spinner.finish_and_clear();
+            eprintln!(
+                "family {}: {} circuits read, {} built{}",
+                family.name(),
+                provenance.read.len(),
+                provenance.built.len(),
+                files.map(|files| format!(", kept in {}", files.dir().display())).unwrap_or_default()
+            );
             Some(circuits.digest()?.to_string())
         } else {
             None

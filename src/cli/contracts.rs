@@ -144,7 +144,7 @@ pub fn run(command: ContractsCommand) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         ContractsCommand::VerifyProof { rpc, verifier, registry, out } => verify_proof(&rpc, verifier, registry, &out),
-        ContractsCommand::GasReport { families } => crate::gas_report::run(families),
+        ContractsCommand::GasReport { families } => crate::devtools::gas_report::run(families),
     }
 }
 

@@ -32,7 +32,7 @@ enum Command {
     /// snapshot published by an exchange, two agents with two workers each
     /// proving it for the reward, the root verified and a user's proof
     /// checked against the chain.
-    Dev(crate::dev::DevArgs),
+    Dev(crate::devtools::dev::DevArgs),
     /// What an exchange does: check a snapshot, prove it, answer users.
     #[command(subcommand)]
     Exchange(exchange::ExchangeCommand),
@@ -100,13 +100,17 @@ enum CircuitsCommand {
         /// The family (default: every shipped one).
         #[arg(long)]
         family: Option<zkpor_circuits::Family>,
-        /// Build the circuits and print the digest (the one `families.json`
-        /// records is printed without building).
+        /// Build the circuits (or read them from the circuit directory,
+        /// writing those built there, so that workers and agents started
+        /// later read them) and print the digest; the one `families.json`
+        /// records is printed without building.
         #[arg(long)]
         build: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        circuit_dir: circuit_dir::CircuitDirArgs,
     },
 }
 
@@ -115,16 +119,16 @@ enum CircuitsCommand {
 enum BenchCommand {
     /// A realistic snapshot (220 assets by default) proven end to end on a
     /// circuit family: time and memory per phase.
-    Proving(crate::bench::proving::ProvingArgs),
+    Proving(crate::devtools::bench::proving::ProvingArgs),
     /// How many tasks per second one agent leases, checks and stores, on
     /// SQLite and PostgreSQL, with proofs computed beforehand.
-    Dispatch(crate::bench::dispatch::DispatchArgs),
+    Dispatch(crate::devtools::bench::dispatch::DispatchArgs),
     /// Blocks from a stored final proof to its verification and reward on
     /// a local anvil, with many sequences in flight at once.
-    Submit(crate::bench::submit::SubmitArgs),
+    Submit(crate::devtools::bench::submit::SubmitArgs),
     /// How fast the user-proof store answers random users (a realistic
     /// snapshot committed and stored, nothing proven).
-    UserStore(crate::bench::user_store::UserStoreArgs),
+    UserStore(crate::devtools::bench::user_store::UserStoreArgs),
 }
 
 impl Cli {
@@ -148,7 +152,7 @@ impl Cli {
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Dev(args) => crate::dev::run(args),
+        Command::Dev(args) => crate::devtools::dev::run(args),
         Command::Exchange(command) => exchange::run(command),
         Command::Contracts(command) => contracts::run(command),
         Command::Agent(args) => agent::run(args),
@@ -159,12 +163,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             verify::verify_user(&file, root.as_deref(), registry.as_ref())
         }
         Command::Root { registry, sequence, json } => reader::root(&registry, sequence, json),
-        Command::Bench(BenchCommand::Proving(args)) => crate::bench::proving::run(args),
-        Command::Bench(BenchCommand::Dispatch(args)) => crate::bench::dispatch::run(args),
-        Command::Bench(BenchCommand::Submit(args)) => crate::bench::submit::run(args),
-        Command::Bench(BenchCommand::UserStore(args)) => crate::bench::user_store::run(args),
-        Command::Circuits { command: CircuitsCommand::Family { family, build, json } } => {
-            circuits::family(family, build, json)
+        Command::Bench(BenchCommand::Proving(args)) => crate::devtools::bench::proving::run(args),
+        Command::Bench(BenchCommand::Dispatch(args)) => crate::devtools::bench::dispatch::run(args),
+        Command::Bench(BenchCommand::Submit(args)) => crate::devtools::bench::submit::run(args),
+        Command::Bench(BenchCommand::UserStore(args)) => crate::devtools::bench::user_store::run(args),
+        Command::Circuits { command: CircuitsCommand::Family { family, build, json, circuit_dir } } => {
+            circuits::family(family, build.then_some(circuit_dir), json)
         }
     }
 }

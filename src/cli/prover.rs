@@ -11,7 +11,7 @@ use clap::{Args, Subcommand};
 use tokio::sync::watch;
 use zkpor_prover::offline::{prove_task_file, read_task_file};
 use zkpor_prover::{AgentClient, WorkerOptions, run_worker};
-use zkpor_tasks::TaskKind;
+use zkpor_tasks::{CircuitCache, TaskKind};
 
 use super::circuit_dir::CircuitDirArgs;
 
@@ -21,9 +21,11 @@ pub struct ProverArgs {
     /// The agent's worker API, e.g. http://127.0.0.1:8480.
     #[arg(long, env = "ZKPOR_AGENT_URL")]
     agent: Option<String>,
-    /// This worker's bearer token (from the agent's configuration).
-    #[arg(long, env = "ZKPOR_WORKER_TOKEN", hide_env_values = true)]
-    token: Option<String>,
+    /// This worker's bearer token (from the agent's configuration). Several
+    /// (`--token A --token B`, or comma-separated) run one worker per token
+    /// in this process, sharing one copy of the circuits.
+    #[arg(long, env = "ZKPOR_WORKER_TOKEN", hide_env_values = true, value_delimiter = ',')]
+    token: Vec<String>,
     /// Seconds to wait before asking again when no task is ready.
     #[arg(long, default_value_t = 2)]
     idle_wait: u64,
@@ -69,33 +71,59 @@ pub fn run(args: ProverArgs) -> Result<ExitCode> {
         let proof = prove_task_file(&circuits, &file)?;
         std::fs::write(&out, serde_json::to_string(&proof)?).with_context(|| format!("writing {}", out.display()))?;
         eprintln!("wrote {} ({} ms of proving)", out.display(), proof.result.proving_ms);
+        keep_circuits(&circuits);
         return Ok(ExitCode::SUCCESS);
     }
     let agent = args.agent.context("--agent URL is required to work for an agent")?;
-    let token = args.token.context("--token (or ZKPOR_WORKER_TOKEN) is required to work for an agent")?;
-    let base = agent.parse().with_context(|| format!("--agent '{agent}' is not a URL"))?;
-    let client = AgentClient::new(base, token)?;
+    anyhow::ensure!(!args.token.is_empty(), "--token (or ZKPOR_WORKER_TOKEN) is required to work for an agent");
+    let base: reqwest::Url = agent.parse().with_context(|| format!("--agent '{agent}' is not a URL"))?;
+    let clients =
+        args.token.into_iter().map(|token| AgentClient::new(base.clone(), token)).collect::<Result<Vec<_>, _>>()?;
     let options = WorkerOptions {
         idle_wait: Duration::from_secs(args.idle_wait),
         max_tasks: args.max_tasks,
         exit_when_idle: false,
         kinds: args.kinds,
     };
-    let summary = super::runtime()?.block_on(async {
+    let (summaries, interrupted) = super::runtime()?.block_on(async {
         let (stop, shutdown) = watch::channel(false);
-        let worker = tokio::spawn(run_worker(client, circuits, options, shutdown));
-        tokio::select! {
+        let workers: Vec<_> = clients
+            .into_iter()
+            .map(|client| tokio::spawn(run_worker(client, circuits.clone(), options.clone(), shutdown.clone())))
+            .collect();
+        drop(shutdown);
+        let interrupted = tokio::select! {
             _ = super::agent::shutdown_signal() => {
                 eprintln!("stopping after the current task");
                 stop.send(true).ok();
+                true
             }
-            _ = stop.closed() => {}
+            _ = stop.closed() => false,
+        };
+        let mut summaries = Vec::new();
+        for worker in workers {
+            summaries.push(worker.await??);
         }
-        worker.await?
+        anyhow::Ok((summaries, interrupted))
     })?;
-    eprintln!(
-        "worker done: {} accepted, {} rejected, {} discarded, {} failed",
-        summary.accepted, summary.rejected, summary.discarded, summary.failed
-    );
+    for (index, summary) in summaries.iter().enumerate() {
+        let worker = if summaries.len() == 1 { "worker".to_string() } else { format!("worker {}", index + 1) };
+        eprintln!(
+            "{worker} done: {} accepted, {} rejected, {} discarded, {} failed",
+            summary.accepted, summary.rejected, summary.discarded, summary.failed
+        );
+    }
+    if !interrupted {
+        keep_circuits(&circuits);
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Before exiting, lets the circuits still being read or built be finished
+/// and kept in the circuit directory, so the next run reads them all.
+fn keep_circuits(circuits: &CircuitCache) {
+    if let Some(directory) = circuits.directory() {
+        eprintln!("finishing the family's circuits in {} for the next run", directory.root().display());
+        circuits.wait_until_built();
+    }
 }

@@ -3,11 +3,11 @@
 //! inputs the agent computed for the task from the checked witness.
 
 use anyhow::Result;
-use plonky2::plonk::circuit_data::CircuitData;
+use plonky2::plonk::circuit_data::VerifierCircuitData;
 use plonky2::plonk::config::GenericConfig;
 use plonky2::plonk::proof::ProofWithPublicInputs;
 use thiserror::Error;
-use zkpor_circuits::{D, F, FamilyCircuits};
+use zkpor_circuits::{D, F, FamilyVerifiers};
 
 use crate::expected::{ExpectedProof, ProofCircuit};
 use crate::spec::canonical;
@@ -26,25 +26,32 @@ pub enum Rejection {
     Mismatch,
 }
 
-/// Checks `proof` against `expected`, with `circuits` of the task's family.
-/// The outer error is the agent's (its circuits could not be built); the
+/// Checks `proof` against `expected`, with the verifier data of the task's
+/// family. The outer error is the agent's (a tier past the family's); the
 /// inner one the proof's.
-pub fn check_proof(circuits: &FamilyCircuits, expected: &ExpectedProof, proof: &[u8]) -> Result<Result<(), Rejection>> {
+pub fn check_proof(
+    verifiers: &FamilyVerifiers,
+    expected: &ExpectedProof,
+    proof: &[u8],
+) -> Result<Result<(), Rejection>> {
     let (inputs, wanted) = match expected.circuit {
-        ProofCircuit::Final => (verified(circuits.final_wrap()?.data(), proof), expected.inputs.clone()),
-        ProofCircuit::Tier { tier } => (verified(circuits.tier(tier)?.data(), proof), expected.inputs.clone()),
+        ProofCircuit::Final => (verified(verifiers.final_wrap(), proof), expected.inputs.clone()),
+        ProofCircuit::Tier { tier } => (verified(verifiers.tier(tier)?, proof), expected.inputs.clone()),
         ProofCircuit::Node { node } => {
-            let circuit = circuits.node(node)?;
+            let node = verifiers.node(node);
             let mut wanted = expected.inputs.clone();
-            wanted.extend(canonical(&circuit.honest_tail()));
-            (verified(circuit.data(), proof), wanted)
+            wanted.extend(canonical(&node.honest_tail));
+            (verified(&node.data, proof), wanted)
         }
     };
     Ok(inputs.and_then(|inputs| if canonical(&inputs) == wanted { Ok(()) } else { Err(Rejection::Mismatch) }))
 }
 
 /// The public inputs of `bytes` as a proof of `circuit` that verifies.
-fn verified<C: GenericConfig<D, F = F>>(circuit: &CircuitData<F, C, D>, bytes: &[u8]) -> Result<Vec<F>, Rejection> {
+fn verified<C: GenericConfig<D, F = F>>(
+    circuit: &VerifierCircuitData<F, C, D>,
+    bytes: &[u8],
+) -> Result<Vec<F>, Rejection> {
     let proof = ProofWithPublicInputs::<F, C, D>::from_bytes(bytes.to_vec(), &circuit.common)
         .map_err(|e| Rejection::Malformed(e.to_string()))?;
     let inputs = proof.public_inputs.clone();

@@ -9,7 +9,8 @@
 //! - [`expected`]: the circuit and public inputs each task's proof must have;
 //! - [`check`]: how the agent checks a returned proof before it stores it;
 //! - [`protocol`]: the worker API's messages and the offline files;
-//! - [`circuits`]: family circuits built once and shared.
+//! - [`circuits`]: family circuits (or their verifier data) read or built
+//!   once and shared.
 
 pub mod check;
 pub mod circuits;
@@ -21,9 +22,9 @@ pub mod prove;
 pub mod spec;
 
 pub use check::{Rejection, check_proof};
-pub use circuits::CircuitCache;
+pub use circuits::{CircuitCache, FamilyCache, VerifierCache};
 pub use expected::{ExpectedProof, ProofCircuit, TreeToProve};
 pub use graph::TaskGraph;
 pub use key::{TaskKey, TaskKind};
-pub use prove::prove_task;
+pub use prove::{prove_task, wait_for_circuits};
 pub use spec::{ChildProof, ProofBytes, TaskInput, TaskSpec};

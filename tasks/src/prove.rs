@@ -61,6 +61,18 @@ pub fn prove_task(circuits: &FamilyCircuits, spec: &TaskSpec) -> Result<Vec<u8>>
     Ok(bytes)
 }
 
+/// Waits until the circuits `spec` is proven on are ready, where they are
+/// still being read or built ([`crate::CircuitCache`]). They are made in
+/// order, tiers first, then the nodes, the statement and the final
+/// circuit, so each task's own circuit comes after every circuit it needs.
+pub fn wait_for_circuits(circuits: &FamilyCircuits, spec: &TaskSpec) -> Result<()> {
+    match &spec.input {
+        TaskInput::Batch { tier, .. } => circuits.tier(*tier).map(drop),
+        TaskInput::Node { node, .. } => circuits.node(*node).map(drop),
+        TaskInput::Final { .. } => circuits.final_wrap().map(drop),
+    }
+}
+
 /// A child proof of a `node` from its bytes.
 fn child_proof(circuits: &FamilyCircuits, node: NodeKind, child: &ChildProof) -> Result<NodeProof> {
     let common = match node {

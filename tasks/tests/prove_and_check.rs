@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkpor_circuits::encoding::Address;
-use zkpor_circuits::{Family, FamilyCircuits};
+use zkpor_circuits::{Family, FamilyCircuits, FamilyVerifiers};
 use zkpor_exchange::committed::{CommittedSnapshot, load_options};
 use zkpor_protocol::witness::UserWire;
 use zkpor_snapshot::Snapshot;
@@ -31,8 +31,9 @@ fn committed(family: &Family) -> CommittedSnapshot {
     CommittedSnapshot::new(snapshot, family, &mut ChaCha20Rng::seed_from_u64(1)).unwrap()
 }
 
+/// Checks `proof` as the agent does: with the verifier data of `circuits`.
 fn check(circuits: &FamilyCircuits, expected: &ExpectedProof, proof: &[u8]) -> Result<(), Rejection> {
-    check_proof(circuits, expected, proof).unwrap()
+    check_proof(&FamilyVerifiers::of(circuits).unwrap(), expected, proof).unwrap()
 }
 
 #[test]

@@ -9,8 +9,8 @@ use zkpor_exchange::committed::{CommittedSnapshot, load_options};
 use zkpor_snapshot::Snapshot;
 use zkpor_store::{NewSequence, Store};
 
+use super::config::LocalSnapshot;
 use super::{CheckedSequence, Polled, SequenceSource, SourceUpdate, new_sequence};
-use crate::config::LocalSnapshot;
 
 /// Snapshot directories on this machine, each proven as the sequence its
 /// configuration names; read once.

@@ -5,12 +5,14 @@
 //! Each becomes a committed tree and then the task graph the store keeps
 //! ([`new_sequence`]).
 //!
+//! - [`config`]: the `[source]` section of the agent's configuration;
 //! - [`local`]: snapshot directories of the configuration;
 //! - [`chain`]: the sequences posted on chain, re-checked after reorgs;
 //! - [`witness`]: fetching a posted sequence's witness from the exchange
 //!   and checking it against what was posted.
 
 pub mod chain;
+pub mod config;
 pub mod local;
 pub mod witness;
 
@@ -91,18 +93,19 @@ pub fn new_sequence(
     })
 }
 
-/// The source `config` names, and how often to poll it: the registry's
-/// posted sequences with `[source.exchange]`, else the snapshot directories
-/// but for the sequences in `known`.
-pub fn from_config(
-    config: &crate::AgentConfig,
+/// The source `config` names, and how often to poll it: the posted
+/// sequences of `chain`'s registry with `[source.exchange]`, else the
+/// snapshot directories but for the sequences in `known`.
+pub fn open(
+    config: &config::SourceConfig,
+    chain: Option<&zkpor_chain::config::ChainConfig>,
     known: impl IntoIterator<Item = u64>,
 ) -> Result<(Box<dyn SequenceSource>, std::time::Duration)> {
     use std::time::Duration;
 
-    let submitter = config.source.submitter;
-    let (Some(exchange), Some(chain)) = (&config.source.exchange, &config.chain) else {
-        let local = local::LocalSnapshots::new(config.source.snapshots.clone(), submitter, known);
+    let submitter = config.submitter;
+    let (Some(exchange), Some(chain)) = (&config.exchange, chain) else {
+        let local = local::LocalSnapshots::new(config.snapshots.clone(), submitter, known);
         return Ok((Box::new(local), Duration::from_secs(60)));
     };
     let witness = match (&exchange.url, &exchange.archive) {

@@ -256,17 +256,18 @@ mod tests {
     /// A committed snapshot on the tiny family, its statement file and its
     /// witness: `carol` holds three assets (tier 1), the others fewer.
     fn committed() -> (StatementFile, Vec<WitnessBatch>) {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("assets.csv"),
+        committed_from(
             "symbol,decimals,price_usd\nBTC,8,91234.56\nUSDT,6,1\nETH,8,3000\n",
-        )
-        .unwrap();
-        std::fs::write(
-            dir.path().join("balances.csv"),
             "id,BTC,USDT,ETH\nalice,0.5,-1200,\nbob,,250.5,\ncarol,0.1,5,0.2\ndave,,,1\n",
         )
-        .unwrap();
+    }
+
+    /// The snapshot of `assets` and `balances` committed on the tiny family
+    /// as sequence 1: its statement file and its witness.
+    fn committed_from(assets: &str, balances: &str) -> (StatementFile, Vec<WitnessBatch>) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("assets.csv"), assets).unwrap();
+        std::fs::write(dir.path().join("balances.csv"), balances).unwrap();
         let family = Family::tiny();
         let snapshot = Snapshot::load(dir.path(), &load_options(&family)).unwrap();
         let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
@@ -360,5 +361,40 @@ mod tests {
         let mut noncanonical = batches;
         noncanonical[0].users[0].id_hash[0] = u64::MAX;
         assert!(refusal(&file, noncanonical).contains("batch 0, user 0"));
+    }
+
+    /// Tampering that keeps every total, every user's USD value and every
+    /// count as posted: only the root tells, and it does.
+    #[test]
+    fn tampering_that_keeps_every_total_is_refused_by_the_root() {
+        // 144 users of two stablecoins fill a batch of tier 0 (2 slots); a
+        // user of all three is in a batch of tier 1 (4 slots).
+        let mut balances = String::from("id,USDT,USDC,DAI\n");
+        for i in 0..144 {
+            balances += &format!("user{i},{},{},\n", 10 + i, 20 + i);
+        }
+        balances += "whale,1,2,3\n";
+        let (file, batches) = committed_from("symbol,decimals,price_usd\nUSDT,6,1\nUSDC,6,1\nDAI,6,1\n", &balances);
+        assert_eq!(batches.iter().map(|b| (b.tier, b.users.len())).collect::<Vec<_>>(), vec![(0, 144), (1, 1)]);
+        check_witness(&file, &Family::tiny(), batches.clone()).unwrap();
+
+        // Five dollars moved from USDT to USDC in one user and back in
+        // another: the same per-asset totals and USD values, another tree.
+        let mut swapped = batches.clone();
+        let [first, second] = &mut swapped[0].users[..2] else { unreachable!() };
+        first.slots[0].1 -= 5_000_000;
+        first.slots[1].1 += 5_000_000;
+        second.slots[0].1 += 5_000_000;
+        second.slots[1].1 -= 5_000_000;
+        let message = refusal(&file, swapped);
+        assert!(message.contains("not the posted root"), "{message}");
+
+        // A user moved from the tier-0 batch into the tier-1 batch: as many
+        // batches and users as posted, each within its tier.
+        let mut moved = batches;
+        let user = moved[0].users.pop().unwrap();
+        moved[1].users.insert(0, user);
+        let message = refusal(&file, moved);
+        assert!(message.contains("not the posted root"), "{message}");
     }
 }

@@ -9,15 +9,17 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::watch;
+use zkpor_circuits::FamilyVerifiers;
 use zkpor_circuits::encoding::Address;
 use zkpor_circuits::family::Family;
-use zkpor_generator::config::{AgentConfig, ApiConfig, LeaseConfig, LocalSnapshot, SourceConfig, WorkerToken};
+use zkpor_generator::settings::{ApiConfig, LeaseConfig, WorkerToken};
+use zkpor_generator::source::config::LocalSnapshot;
 use zkpor_generator::source::local::LocalSnapshots;
-use zkpor_generator::{Clock, Generator};
+use zkpor_generator::{Clock, Generator, GeneratorSettings};
 use zkpor_prover::{AgentClient, WorkerOptions, run_worker};
 use zkpor_store::ProvingState;
 use zkpor_store::scratch::ScratchDatabase;
-use zkpor_tasks::CircuitCache;
+use zkpor_tasks::{CircuitCache, VerifierCache};
 
 pub const SUBMITTER: Address = Address([0xab; 20]);
 pub const TOKENS: [(&str, &str); 3] =
@@ -40,12 +42,27 @@ pub fn circuits() -> Arc<CircuitCache> {
     CACHE.get_or_init(|| Arc::new(CircuitCache::new())).clone()
 }
 
+/// The verifier data of the tiny family's circuits of [`circuits`], which
+/// every agent of a test binary checks proofs with.
+pub fn verifiers() -> Arc<VerifierCache> {
+    static CACHE: std::sync::OnceLock<Arc<VerifierCache>> = std::sync::OnceLock::new();
+    CACHE
+        .get_or_init(|| {
+            let family = Family::tiny();
+            let verifiers = VerifierCache::new();
+            verifiers.insert(&family, FamilyVerifiers::of(&circuits().get(&family).unwrap()).unwrap());
+            Arc::new(verifiers)
+        })
+        .clone()
+}
+
 /// An agent serving the worker API.
 pub struct TestAgent {
     pub generator: Arc<Generator>,
     pub url: reqwest::Url,
     pub clock: Arc<AtomicI64>,
-    config: AgentConfig,
+    database_url: String,
+    settings: GeneratorSettings,
     shutdown: watch::Sender<bool>,
     _dir: Arc<tempfile::TempDir>,
     _database: Option<ScratchDatabase>,
@@ -61,8 +78,7 @@ impl TestAgent {
             .try_init();
         let dir = tempfile::tempdir().unwrap();
         write_snapshot(&dir.path().join("snapshot"), users);
-        let config = AgentConfig {
-            database_url: database.url.clone(),
+        let settings = GeneratorSettings {
             api: ApiConfig { listen: "127.0.0.1:0".parse().unwrap(), body_limit_bytes: 4 << 20 },
             leases: LeaseConfig {
                 duration_secs: 60,
@@ -75,21 +91,16 @@ impl TestAgent {
                 .iter()
                 .map(|(name, token)| WorkerToken { name: name.to_string(), token: token.to_string() })
                 .collect(),
-            source: SourceConfig {
-                submitter: SUBMITTER,
-                snapshots: vec![LocalSnapshot {
-                    path: dir.path().join("snapshot"),
-                    sequence: 1,
-                    family: Family::tiny(),
-                    seed: Some(7),
-                }],
-                exchange: None,
-            },
-            chain: None,
         };
-        config.check().unwrap();
-        let mut agent = Self::serve(config, Arc::new(dir)).await;
-        let mut source = LocalSnapshots::new(agent.config.source.snapshots.clone(), SUBMITTER, []);
+        settings.check().unwrap();
+        let snapshots = vec![LocalSnapshot {
+            path: dir.path().join("snapshot"),
+            sequence: 1,
+            family: Family::tiny(),
+            seed: Some(7),
+        }];
+        let mut agent = Self::serve(database.url.clone(), settings, Arc::new(dir)).await;
+        let mut source = LocalSnapshots::new(snapshots, SUBMITTER, []);
         assert_eq!(agent.generator.ingest(&mut source).await.unwrap(), vec![1]);
         agent._database = Some(database);
         agent
@@ -97,20 +108,20 @@ impl TestAgent {
 
     /// A second agent process on the same database.
     pub async fn another(&self) -> TestAgent {
-        Self::serve(self.config.clone(), self._dir.clone()).await
+        Self::serve(self.database_url.clone(), self.settings.clone(), self._dir.clone()).await
     }
 
-    async fn serve(config: AgentConfig, dir: Arc<tempfile::TempDir>) -> TestAgent {
-        let store = zkpor_store::Store::open(&config.database_url).await.unwrap();
+    async fn serve(database_url: String, settings: GeneratorSettings, dir: Arc<tempfile::TempDir>) -> TestAgent {
+        let store = zkpor_store::Store::open(&database_url).await.unwrap();
         let clock = Arc::new(AtomicI64::new(1_000_000_000));
         let time = clock.clone();
         let clock_fn: Clock = Arc::new(move || time.load(Ordering::SeqCst));
-        let generator = Arc::new(Generator::new(store, Arc::new(config.clone()), circuits(), clock_fn));
+        let generator = Arc::new(Generator::new(store, settings.clone(), verifiers(), clock_fn));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/", listener.local_addr().unwrap()).parse().unwrap();
         let (shutdown, stop) = watch::channel(false);
         tokio::spawn(zkpor_generator::api::serve(generator.clone(), listener, stop));
-        TestAgent { generator, url, clock, config, shutdown, _dir: dir, _database: None }
+        TestAgent { generator, url, clock, database_url, settings, shutdown, _dir: dir, _database: None }
     }
 
     /// A client with worker `index`'s token.

@@ -1,10 +1,12 @@
 //! `zkpor dev`: the whole network on this machine, with embedded defaults.
 //!
 //! Anvil from the npm package (a block a second), the shipped verifier of
-//! the circuit family and the registry deployed, a synthetic snapshot published by
-//! the exchange and served by `zkpor exchange serve`, two agents (anvil's
-//! second and third accounts) each with two prover workers, all as `zkpor`
-//! processes logging under `<dir>/logs`. Each step is printed as it happens
+//! the circuit family and the registry deployed, the family's circuits
+//! built into the circuit directory unless they are there, a synthetic
+//! snapshot (20,000 users of 220 assets by default, 8 of 4 with `--small`)
+//! published by the exchange and served by `zkpor exchange serve`, two
+//! agents (anvil's second and third accounts) each with two prover workers
+//! in one process, all as `zkpor` processes logging under `<dir>/logs`. Each step is printed as it happens
 //! ([`watch`]); at the end the verified root is read back as `zkpor root`
 //! reads it, a user's proof fetched from the exchange's front-end endpoint
 //! is checked against it, and a summary gives addresses, gas and time per
@@ -26,16 +28,21 @@ use alloy::signers::local::PrivateKeySigner;
 use anyhow::{Context, Result, ensure};
 use clap::Args;
 use rand::SeedableRng;
+use zkpor_agent::AgentConfig;
 use zkpor_chain::anvil::spawn_anvil_with_block_time;
+use zkpor_chain::config::ChainConfig;
 use zkpor_chain::deploy::{RegistryParams, deploy_registry};
 use zkpor_chain::publish::publish;
 use zkpor_chain::reader::read_sequence;
 use zkpor_chain::verifier::{VerifierArtifact, deploy_verifier, shipped_family};
-use zkpor_circuits::Family;
+use zkpor_circuits::stored::CircuitDirectory;
+use zkpor_circuits::{Family, FamilyCircuits};
 use zkpor_exchange::archive::SequenceArchive;
 use zkpor_exchange::committed::{CommittedSnapshot, load_options};
 use zkpor_exchange::synthetic::write_synthetic;
 use zkpor_exchange::user_proof::UserProof;
+use zkpor_generator::settings::{ApiConfig, LeaseConfig, WorkerToken};
+use zkpor_generator::source::config::{ExchangeSource, SourceConfig};
 use zkpor_snapshot::Snapshot;
 use zkpor_store::Store;
 
@@ -47,16 +54,21 @@ use watch::{Agent, Timeline};
 /// `zkpor dev`'s arguments.
 #[derive(Debug, Args)]
 pub struct DevArgs {
-    /// Users in the synthetic snapshot.
-    #[arg(long, default_value_t = 2000)]
-    accounts: usize,
-    /// Assets in the synthetic snapshot (at most the family's).
-    #[arg(long, default_value_t = 4)]
-    assets: usize,
+    /// Users in the synthetic snapshot (default: 20,000; 8 with `--small`).
+    #[arg(long)]
+    accounts: Option<usize>,
+    /// Assets in the synthetic snapshot, at most the family's (default:
+    /// 220 or the family's most, if fewer; 4 with `--small`).
+    #[arg(long)]
+    assets: Option<usize>,
     /// The circuit family (`zkpor circuits family`): its shipped verifier
-    /// is deployed and every proof made on its circuits.
-    #[arg(long, default_value = "tiny")]
-    family: Family,
+    /// is deployed and every proof made on its circuits (default:
+    /// standard; tiny with `--small`).
+    #[arg(long)]
+    family: Option<Family>,
+    /// A small network for tests: the tiny family, 8 users, 4 assets.
+    #[arg(long)]
+    small: bool,
     /// Keep everything running at the end, until Ctrl-C.
     #[arg(long)]
     keep_running: bool,
@@ -77,6 +89,25 @@ pub struct DevArgs {
     /// Give up after this many seconds.
     #[arg(long, default_value_t = 1200)]
     timeout_secs: u64,
+}
+
+/// The exchange `zkpor dev` runs: its family and snapshot size.
+struct Scale {
+    family: Family,
+    accounts: usize,
+    assets: usize,
+}
+
+impl Scale {
+    /// What `args` ask for: a realistic exchange by default, a small one
+    /// with `--small`, each value overridable.
+    fn of(args: &DevArgs) -> Self {
+        let (family, accounts, assets) =
+            if args.small { (Family::tiny(), 8, 4) } else { (Family::standard(), 20_000, 220) };
+        let family = args.family.clone().unwrap_or(family);
+        let assets = args.assets.unwrap_or(assets.min(family.assets()));
+        Scale { family, accounts: args.accounts.unwrap_or(accounts), assets }
+    }
 }
 
 /// Reward posted with the sequence.
@@ -141,11 +172,11 @@ async fn network(args: &DevArgs, dir: &Path) -> Result<()> {
     let exchange = Account::new(&anvil, 0);
     let agents_keys = [Account::new(&anvil, 1), Account::new(&anvil, 2)];
 
-    let family = &args.family;
+    let Scale { family, accounts, assets } = Scale::of(args);
+    let family = &family;
     ensure!(
-        (1..=family.assets()).contains(&args.assets),
-        "--assets {}: family {} holds 1 to {} assets",
-        args.assets,
+        (1..=family.assets()).contains(&assets),
+        "--assets {assets}: family {} holds 1 to {} assets",
         family.name(),
         family.assets()
     );
@@ -169,11 +200,13 @@ async fn network(args: &DevArgs, dir: &Path) -> Result<()> {
         args.reveal_window
     ));
 
+    let circuits = keep_circuits(family)?;
+    timeline.step(circuits);
+
     let snapshot_dir = dir.join("snapshot");
-    let assets = args.assets;
-    write_synthetic(&snapshot_dir, args.accounts, assets, 1)?;
+    write_synthetic(&snapshot_dir, accounts, assets, 1)?;
     let snapshot = Snapshot::load(&snapshot_dir, &load_options(family)).map_err(|e| anyhow::anyhow!("{e}"))?;
-    timeline.step(format!("synthetic snapshot: {} users, {assets} assets ({})", args.accounts, snapshot_dir.display()));
+    timeline.step(format!("synthetic snapshot: {accounts} users, {assets} assets ({})", snapshot_dir.display()));
     let committed = tokio::task::block_in_place(|| {
         CommittedSnapshot::new(snapshot, family, &mut rand_chacha::ChaCha20Rng::seed_from_u64(1))
     })?;
@@ -206,15 +239,16 @@ async fn network(args: &DevArgs, dir: &Path) -> Result<()> {
         processes.start(name, &["agent", "--config", path_str(&config)?], &[])?;
         processes.wait_listening(name, port)?;
         let url = format!("http://127.0.0.1:{port}");
-        for (worker, token) in tokens.iter().enumerate() {
-            let worker = format!("{name}-worker-{}", worker + 1);
-            processes.start(
-                &worker,
-                &["prover", "--agent", &url, "--idle-wait", "1"],
-                &[("ZKPOR_WORKER_TOKEN", token)],
-            )?;
-        }
-        timeline.step(format!("{name} ({}) on {url} with two prover workers, database {database}", account.address()));
+        // Both workers in one process, sharing one copy of the circuits.
+        processes.start(
+            &format!("{name}-workers"),
+            &["prover", "--agent", &url, "--idle-wait", "1"],
+            &[("ZKPOR_WORKER_TOKEN", &tokens.join(","))],
+        )?;
+        timeline.step(format!(
+            "{name} ({}) on {url} with two prover workers in one process, database {database}",
+            account.address()
+        ));
         agents.push(Agent::new(name, account.address(), Store::open(&database).await?));
     }
 
@@ -342,6 +376,9 @@ token = "{FRONTEND_TOKEN}"
     Ok(path)
 }
 
+/// Writes agent `name`'s configuration: its worker API on `port`, its two
+/// workers' `tokens`, following `registry` and fetching witnesses from the
+/// exchange at `exchange_url`, signing as `account`.
 #[allow(clippy::too_many_arguments)]
 fn write_agent_config(
     dir: &Path,
@@ -354,47 +391,54 @@ fn write_agent_config(
     registry: Address,
     exchange_url: &str,
 ) -> Result<PathBuf> {
-    let text = format!(
-        r#"database_url = "{database}"
-
-[api]
-listen = "127.0.0.1:{port}"
-
-[leases]
-duration_secs = 60
-reap_interval_secs = 2
-
-[[workers]]
-name = "worker-1"
-token = "{token1}"
-
-[[workers]]
-name = "worker-2"
-token = "{token2}"
-
-[source]
-submitter = "{address}"
-
-[source.exchange]
-url = "{exchange_url}"
-token = "{name}-exchange-token"
-poll_interval_ms = 500
-
-[chain]
-rpc_url = "{rpc}"
-registry = "{registry}"
-private_key = "{key}"
-poll_interval_ms = 500
-stake_wei = "{STAKE_WEI}"
-"#,
-        token1 = tokens[0],
-        token2 = tokens[1],
-        address = account.address(),
-        key = account.key_hex(),
-    );
+    let mut chain = ChainConfig::new(rpc, registry, account.key_hex());
+    chain.poll_interval_ms = 500;
+    chain.stake_wei = U256::from(STAKE_WEI);
+    let config = AgentConfig {
+        database_url: database.to_string(),
+        api: ApiConfig { listen: ([127, 0, 0, 1], port).into(), ..ApiConfig::default() },
+        leases: LeaseConfig { duration_secs: 60, reap_interval_secs: 2, ..LeaseConfig::default() },
+        workers: tokens
+            .iter()
+            .enumerate()
+            .map(|(i, token)| WorkerToken { name: format!("worker-{}", i + 1), token: token.clone() })
+            .collect(),
+        source: SourceConfig {
+            submitter: zkpor_chain::registry::from_evm_address(account.address()),
+            snapshots: Vec::new(),
+            exchange: Some(ExchangeSource {
+                url: Some(exchange_url.to_string()),
+                token: Some(format!("{name}-exchange-token")),
+                poll_interval_ms: 500,
+                ..ExchangeSource::default()
+            }),
+        },
+        chain: Some(chain),
+    };
     let path = dir.join(format!("{name}.toml"));
-    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    config.save(&path)?;
     Ok(path)
+}
+
+/// Builds `family`'s circuits into the default circuit directory, which
+/// every process of the network reads, unless a complete build is there:
+/// so that four processes do not build them at once on a first run.
+fn keep_circuits(family: &Family) -> Result<String> {
+    let Some(files) = CircuitDirectory::default_location().map(|root| CircuitDirectory::new(root).family(family))
+    else {
+        return Ok("no circuit directory (no home directory): every process builds the circuits".to_string());
+    };
+    if files.manifest()?.is_some_and(|manifest| manifest.family == family.name()) {
+        return Ok(format!("circuits of family {} on disk ({})", family.name(), files.dir().display()));
+    }
+    let started = Instant::now();
+    tokio::task::block_in_place(|| FamilyCircuits::load_or_build(family, Some(&files), |_| {}))?;
+    Ok(format!(
+        "circuits of family {} built in {:.0?} and kept in {} (later runs read them)",
+        family.name(),
+        started.elapsed(),
+        files.dir().display()
+    ))
 }
 
 fn free_port() -> Result<u16> {

@@ -31,7 +31,7 @@ use zkpor_chain::registry::{LiabilityRegistry, from_evm_address, hash_to_b256};
 use zkpor_chain::statement::OnChainStatement;
 use zkpor_chain::verifier::{VerifierArtifact, deploy_verifier};
 use zkpor_circuits::Family;
-use zkpor_generator::config::LocalSnapshot;
+use zkpor_generator::source::config::LocalSnapshot;
 use zkpor_generator::source::local::commit_snapshot;
 use zkpor_manager::Manager;
 use zkpor_store::scratch::ScratchDatabase;
@@ -93,7 +93,7 @@ async fn measure(args: SubmitArgs) -> Result<()> {
         .collect::<Result<Vec<_>>>()?;
     let circuits = Arc::new(CircuitCache::new());
     let scratch = ScratchDatabase::sqlite()?;
-    let generator = generator(&scratch, &circuits).await?;
+    let generator = generator(&scratch, &circuits, &args.family).await?;
     eprintln!("proving {} sequences on family {} ...", sequences.len(), args.family.name());
     let started = Instant::now();
     prove_all(&generator, &circuits, &sequences).await?;
@@ -144,7 +144,7 @@ async fn measure(args: SubmitArgs) -> Result<()> {
         stake_wei: stake,
     };
     let store = generator.store().clone();
-    let manager = Manager::connect(&config, store.clone(), circuits, account).await?;
+    let manager = Manager::connect(&config, store.clone(), generator.verifiers().clone(), account).await?;
     let (stop, shutdown) = watch::channel(false);
     let miner = tokio::spawn({
         let (owner, mut shutdown, every) = (owner.clone(), shutdown.clone(), Duration::from_millis(args.block_ms));

@@ -29,16 +29,17 @@ use tokio::sync::watch;
 use zkpor_circuits::encoding::Address;
 use zkpor_circuits::node::NodeProof;
 use zkpor_circuits::statement::StatementProof;
-use zkpor_circuits::{Family, FamilyCircuits};
-use zkpor_generator::config::{AgentConfig, ApiConfig, LeaseConfig, LocalSnapshot, SourceConfig, WorkerToken};
+use zkpor_circuits::{Family, FamilyCircuits, FamilyVerifiers};
+use zkpor_generator::settings::{ApiConfig, LeaseConfig, WorkerToken};
+use zkpor_generator::source::config::LocalSnapshot;
 use zkpor_generator::source::local::commit_snapshot;
-use zkpor_generator::{Clock, Generator};
+use zkpor_generator::{Clock, Generator, GeneratorSettings};
 use zkpor_prover::AgentClient;
 use zkpor_store::scratch::ScratchDatabase;
 use zkpor_store::{NewSequence, ProvingState};
 use zkpor_tasks::protocol::{LeaseGrant, ProofResult};
 use zkpor_tasks::spec::{ProofBytes, TaskInput, TaskSpec};
-use zkpor_tasks::{CircuitCache, TaskKey, TaskKind, check_proof, prove_task};
+use zkpor_tasks::{CircuitCache, TaskKey, TaskKind, VerifierCache, check_proof, prove_task};
 
 use super::ms;
 use crate::table::print_table;
@@ -128,8 +129,8 @@ async fn measure(args: DispatchArgs) -> Result<()> {
     let proofs = Arc::new(precompute(&circuits, &sequences).await?);
     eprintln!("done in {:.0?}: {} distinct proofs", started.elapsed(), proofs.len());
 
-    let family_circuits = circuits.get(&args.family)?;
-    let checks = time_checks(&family_circuits, &sequences, &proofs)?;
+    let verifiers = verifiers_of(&circuits, &args.family).await?;
+    let checks = time_checks(&*verifiers.get(&args.family)?, &sequences, &proofs)?;
     let mut rows = Vec::new();
     for database in &args.databases {
         for (transport, workers) in [(Transport::Direct, 1), (Transport::Http, 1), (Transport::Http, args.workers)] {
@@ -196,7 +197,7 @@ fn slot(key: &TaskKey) -> TaskKey {
 /// generator on a scratch SQLite database, the way a worker would.
 async fn precompute(circuits: &Arc<CircuitCache>, sequences: &[NewSequence]) -> Result<HashMap<TaskKey, Vec<u8>>> {
     let scratch = ScratchDatabase::sqlite()?;
-    let generator = generator(&scratch, circuits).await?;
+    let generator = generator(&scratch, circuits, &sequences[0].info.family).await?;
     prove_all(&generator, circuits, sequences).await
 }
 
@@ -263,7 +264,7 @@ fn prove(circuits: &FamilyCircuits, spec: &TaskSpec, statement_proof: &mut Optio
 /// The mean time of one proof check, per task kind, over every proof of
 /// the table (each checked three times).
 fn time_checks(
-    circuits: &FamilyCircuits,
+    verifiers: &FamilyVerifiers,
     sequences: &[NewSequence],
     proofs: &HashMap<TaskKey, Vec<u8>>,
 ) -> Result<Vec<(TaskKind, Duration)>> {
@@ -273,7 +274,7 @@ fn time_checks(
             let proof = &proofs[&slot(&task.key)];
             let started = Instant::now();
             for _ in 0..3 {
-                if let Err(rejection) = check_proof(circuits, &task.expected, proof)? {
+                if let Err(rejection) = check_proof(verifiers, &task.expected, proof)? {
                     bail!("the proof of {} fails its check: {rejection}", task.key);
                 }
             }
@@ -288,22 +289,37 @@ fn time_checks(
 /// Workers and their tokens.
 const WORKER_TOKENS: [(&str, &str); 1] = [("bench", "bench-token-0000000000000001")];
 
-pub(super) async fn generator(database: &ScratchDatabase, circuits: &Arc<CircuitCache>) -> Result<Arc<Generator>> {
-    let config = AgentConfig {
-        database_url: database.url.clone(),
+/// The verifier data of `family`'s circuits in `circuits`, for a generator
+/// beside workers of this process.
+pub(super) async fn verifiers_of(circuits: &Arc<CircuitCache>, family: &Family) -> Result<Arc<VerifierCache>> {
+    let (circuits, family) = (circuits.clone(), family.clone());
+    tokio::task::spawn_blocking(move || {
+        let verifiers = VerifierCache::new();
+        verifiers.insert(&family, FamilyVerifiers::of(&*circuits.get(&family)?)?);
+        Ok(Arc::new(verifiers))
+    })
+    .await?
+}
+
+/// A generator on `database` checking proofs of `family` with the verifier
+/// data of `circuits`.
+pub(super) async fn generator(
+    database: &ScratchDatabase,
+    circuits: &Arc<CircuitCache>,
+    family: &Family,
+) -> Result<Arc<Generator>> {
+    let settings = GeneratorSettings {
         api: ApiConfig { listen: "127.0.0.1:0".parse()?, body_limit_bytes: 64 << 20 },
         leases: LeaseConfig { duration_secs: 600, ..LeaseConfig::default() },
         workers: WORKER_TOKENS
             .iter()
             .map(|(name, token)| WorkerToken { name: name.to_string(), token: token.to_string() })
             .collect(),
-        source: SourceConfig { submitter: SUBMITTER, snapshots: Vec::new(), exchange: None },
-        chain: None,
     };
-    config.check()?;
-    let store = zkpor_store::Store::open(&config.database_url).await?;
+    settings.check()?;
+    let store = zkpor_store::Store::open(&database.url).await?;
     let clock: Clock = Arc::new(zkpor_store::now_ms);
-    Ok(Arc::new(Generator::new(store, Arc::new(config), circuits.clone(), clock)))
+    Ok(Arc::new(Generator::new(store, settings, verifiers_of(circuits, family).await?, clock)))
 }
 
 /// What one pass measured.
@@ -368,7 +384,7 @@ async fn dispatch_pass(
     proofs: &Arc<HashMap<TaskKey, Vec<u8>>>,
 ) -> Result<Pass> {
     let scratch = database.scratch().await?;
-    let generator = generator(&scratch, circuits).await?;
+    let generator = generator(&scratch, circuits, &sequences[0].info.family).await?;
     let started = Instant::now();
     for sequence in sequences {
         generator.store().insert_sequence(sequence).await?;

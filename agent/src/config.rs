@@ -1,26 +1,25 @@
 //! The agent's configuration: a TOML file (`config/agent.toml` is the
 //! example), each value overridable by an environment variable
 //! `ZKPOR_AGENT_<SECTION>__<KEY>` (e.g. `ZKPOR_AGENT_DATABASE_URL`).
+//! `zkpor dev` writes its agents' files with [`AgentConfig::save`].
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use zkpor_chain::config::ChainConfig;
-use zkpor_circuits::encoding::Address;
-use zkpor_circuits::family::Family;
-use zkpor_protocol::tokens::constant_time_eq;
+use zkpor_generator::GeneratorSettings;
+use zkpor_generator::settings::{ApiConfig, LeaseConfig, WorkerToken};
+use zkpor_generator::source::config::SourceConfig;
 
 /// Everything `zkpor agent` reads.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AgentConfig {
     /// `sqlite://<file>` (created on first start) or `postgres://...`.
-    #[serde(default = "defaults::database_url")]
+    #[serde(default = "default_database_url")]
     pub database_url: String,
     /// The worker API.
     #[serde(default)]
@@ -39,190 +38,8 @@ pub struct AgentConfig {
     pub chain: Option<ChainConfig>,
 }
 
-/// The HTTP API for prover workers.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ApiConfig {
-    /// Address and port to listen on.
-    #[serde(default = "defaults::listen")]
-    pub listen: SocketAddr,
-    /// Largest request body accepted, in bytes.
-    #[serde(default = "defaults::body_limit")]
-    pub body_limit_bytes: usize,
-}
-
-/// How tasks are leased.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LeaseConfig {
-    /// How long a lease lasts without a heartbeat.
-    #[serde(default = "defaults::lease_secs")]
-    pub duration_secs: u64,
-    /// Failures of a task (errors reported, leases expired) before it is
-    /// parked as failed, with its sequence.
-    #[serde(default = "defaults::max_failures")]
-    pub max_failures: u32,
-    /// Rejected proofs after which a worker gets no more leases, until
-    /// `zkpor agent reset-worker`.
-    #[serde(default = "defaults::max_rejections")]
-    pub max_rejections: u32,
-    /// How long a task exported for offline proving stays leased.
-    #[serde(default = "defaults::offline_secs")]
-    pub offline_duration_secs: u64,
-    /// How often expired leases are taken back.
-    #[serde(default = "defaults::reap_secs")]
-    pub reap_interval_secs: u64,
-}
-
-/// One worker's credentials.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WorkerToken {
-    /// Its name in logs, metrics and statistics.
-    pub name: String,
-    /// Its bearer token.
-    pub token: String,
-}
-
-/// Where the sequences to prove come from.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SourceConfig {
-    /// The address bound into every final proof: the one that will submit it.
-    pub submitter: Address,
-    /// Snapshot directories on this machine, each a sequence.
-    #[serde(default)]
-    pub snapshots: Vec<LocalSnapshot>,
-    /// Follow the registry of `[chain]`: every posted sequence is proven,
-    /// its witness fetched from the exchange.
-    #[serde(default)]
-    pub exchange: Option<ExchangeSource>,
-}
-
-/// Where the witnesses of posted sequences come from: the exchange's
-/// endpoint (`url` and a token), or, for an exchange running its own
-/// agent, its archive on this machine (`archive`).
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ExchangeSource {
-    /// Base URL of `zkpor exchange serve`.
-    pub url: Option<String>,
-    /// This agent's bearer token there.
-    pub token: Option<String>,
-    /// A file holding the token instead (relative to the configuration).
-    pub token_file: Option<PathBuf>,
-    /// The directory `zkpor exchange publish` writes (relative to the
-    /// configuration), read without any HTTP hop.
-    pub archive: Option<PathBuf>,
-    /// The first sequence to prove: earlier ones are left to others.
-    #[serde(default = "defaults::first_sequence")]
-    pub first_sequence: u64,
-    /// How often the registry is read for new sequences.
-    #[serde(default = "defaults::source_poll_ms")]
-    pub poll_interval_ms: u64,
-    /// How long after a refused witness it is fetched again.
-    #[serde(default = "defaults::retry_refused_secs")]
-    pub retry_refused_secs: u64,
-    /// Timeout of one request to the exchange.
-    #[serde(default = "defaults::exchange_timeout_secs")]
-    pub timeout_secs: u64,
-}
-
-impl ExchangeSource {
-    /// The bearer token, from the configuration or its file.
-    pub fn token(&self) -> Result<String> {
-        match (&self.token, &self.token_file) {
-            (Some(token), _) => Ok(token.clone()),
-            (None, Some(file)) => Ok(std::fs::read_to_string(file)
-                .with_context(|| format!("reading the token file {}", file.display()))?
-                .trim()
-                .to_string()),
-            (None, None) => anyhow::bail!("source.exchange.url needs source.exchange.token or token_file"),
-        }
-    }
-}
-
-/// A snapshot directory to prove as a sequence.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LocalSnapshot {
-    /// The directory (`assets.csv` and `balances*.csv`), relative to the
-    /// configuration file.
-    pub path: PathBuf,
-    /// The sequence number it is proven for.
-    pub sequence: u64,
-    /// The circuit family, by name (default: `standard`).
-    #[serde(with = "zkpor_circuits::family::by_name", default = "Family::standard")]
-    pub family: Family,
-    /// Seed of the users' secret nonces (default: random, drawn once: the
-    /// committed tree is stored with the sequence).
-    pub seed: Option<u64>,
-}
-
-mod defaults {
-    use std::net::SocketAddr;
-
-    pub fn database_url() -> String {
-        "sqlite://agent.sqlite".into()
-    }
-    pub fn listen() -> SocketAddr {
-        "127.0.0.1:8480".parse().expect("a socket address")
-    }
-    pub fn body_limit() -> usize {
-        16 << 20
-    }
-    pub fn lease_secs() -> u64 {
-        300
-    }
-    pub fn max_failures() -> u32 {
-        3
-    }
-    pub fn max_rejections() -> u32 {
-        3
-    }
-    pub fn offline_secs() -> u64 {
-        24 * 3600
-    }
-    pub fn reap_secs() -> u64 {
-        5
-    }
-    pub fn first_sequence() -> u64 {
-        1
-    }
-    pub fn source_poll_ms() -> u64 {
-        5000
-    }
-    pub fn retry_refused_secs() -> u64 {
-        60
-    }
-    pub fn exchange_timeout_secs() -> u64 {
-        30
-    }
-}
-
-impl Default for ApiConfig {
-    fn default() -> Self {
-        ApiConfig { listen: defaults::listen(), body_limit_bytes: defaults::body_limit() }
-    }
-}
-
-impl Default for LeaseConfig {
-    fn default() -> Self {
-        LeaseConfig {
-            duration_secs: defaults::lease_secs(),
-            max_failures: defaults::max_failures(),
-            max_rejections: defaults::max_rejections(),
-            offline_duration_secs: defaults::offline_secs(),
-            reap_interval_secs: defaults::reap_secs(),
-        }
-    }
-}
-
-impl LeaseConfig {
-    /// The lease duration.
-    pub fn duration(&self) -> Duration {
-        Duration::from_secs(self.duration_secs)
-    }
+fn default_database_url() -> String {
+    "sqlite://agent.sqlite".into()
 }
 
 impl AgentConfig {
@@ -257,18 +74,7 @@ impl AgentConfig {
 
     /// Refuses settings that cannot work.
     pub fn check(&self) -> Result<()> {
-        ensure!(self.leases.duration_secs >= 5, "leases.duration_secs must be at least 5");
-        ensure!(self.leases.max_failures >= 1, "leases.max_failures must be at least 1");
-        ensure!(self.leases.max_rejections >= 1, "leases.max_rejections must be at least 1");
-        ensure!(self.api.body_limit_bytes >= 1 << 20, "api.body_limit_bytes must be at least 1 MiB (proofs are large)");
-        let mut names = std::collections::HashSet::new();
-        let mut tokens = std::collections::HashSet::new();
-        for worker in &self.workers {
-            ensure!(!worker.name.is_empty(), "a worker without a name");
-            ensure!(worker.token.len() >= 16, "the token of worker '{}' is shorter than 16 characters", worker.name);
-            ensure!(names.insert(&worker.name), "two workers named '{}'", worker.name);
-            ensure!(tokens.insert(&worker.token), "two workers share a token");
-        }
+        self.generator().check()?;
         if let Some(exchange) = &self.source.exchange {
             ensure!(self.chain.is_some(), "source.exchange follows the registry of [chain], which is missing");
             ensure!(
@@ -292,9 +98,19 @@ impl AgentConfig {
         Ok(())
     }
 
-    /// The worker whose token this is.
-    pub fn worker_of(&self, token: &str) -> Option<&str> {
-        self.workers.iter().find(|w| constant_time_eq(w.token.as_bytes(), token.as_bytes())).map(|w| w.name.as_str())
+    /// What the generator takes of it.
+    pub fn generator(&self) -> GeneratorSettings {
+        GeneratorSettings { api: self.api.clone(), leases: self.leases.clone(), workers: self.workers.clone() }
+    }
+
+    /// The configuration as the TOML file [`AgentConfig::load`] reads.
+    pub fn to_toml(&self) -> Result<String> {
+        toml::to_string(self).context("writing the agent's configuration as TOML")
+    }
+
+    /// Writes it to `path` as TOML.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        std::fs::write(path, self.to_toml()?).with_context(|| format!("writing {}", path.display()))
     }
 }
 
@@ -331,8 +147,8 @@ mod tests {
         );
         let config = AgentConfig::load(&write(dir.path(), &text)).unwrap();
         assert_eq!(config.source.snapshots[0].path, dir.path().join("snap"));
-        assert_eq!(config.worker_of("0123456789abcdef"), Some("rig"));
-        assert_eq!(config.worker_of("0123456789abcdeX"), None);
+        assert_eq!(config.generator().worker_of("0123456789abcdef"), Some("rig"));
+        assert_eq!(config.generator().worker_of("0123456789abcdeX"), None);
     }
 
     #[test]
@@ -400,6 +216,26 @@ mod tests {
             let err = format!("{:#}", AgentConfig::load(&write(dir.path(), &text)).unwrap_err());
             assert!(err.contains(expected), "{text}: {err}");
         }
+    }
+
+    #[test]
+    fn a_configuration_written_as_toml_reads_back_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("archive")).unwrap();
+        let key = format!("private_key = \"{KEY}\"\nstake_wei = \"10000000000000000\"\n");
+        let archive = "[source.exchange]\narchive = \"archive\"\npoll_interval_ms = 500\n";
+        let workers = "[[workers]]\nname = \"rig\"\ntoken = \"0123456789abcdef\"\n";
+        let text = format!("{MINIMAL}{archive}{workers}{CHAIN}{key}");
+        let config = AgentConfig::load(&write(dir.path(), &text)).unwrap();
+        let path = dir.path().join("again.toml");
+        config.save(&path).unwrap();
+        let again = AgentConfig::load(&path).unwrap();
+        assert_eq!(again.to_toml().unwrap(), config.to_toml().unwrap());
+        assert_eq!(again.generator().worker_of("0123456789abcdef"), Some("rig"));
+        assert_eq!(again.source.exchange.unwrap().poll_interval_ms, 500);
+        let chain = again.chain.unwrap();
+        assert_eq!(chain.stake_wei, alloy::primitives::U256::from(10_000_000_000_000_000u64));
+        assert_eq!(chain.signer().unwrap().address().to_string(), "0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
     }
 
     #[test]
