@@ -37,7 +37,7 @@ fn zkpor_dev_runs_the_network_end_to_end() {
         "agent-a claimed its share of the reward",
         "agent-b claimed its share of the reward",
         "statement   hashes to the digest (checked here), 8 accounts, 4 assets, family tiny",
-        "user000000's inclusion proof, fetched from the exchange's front-end endpoint, leads to the verified root",
+        "user00000000's inclusion proof, fetched from the exchange's front-end endpoint, leads to the verified root",
         "Summary",
     ] {
         assert!(text.contains(expected), "no '{expected}' in:\n{text}");
@@ -106,14 +106,14 @@ async fn two_agents_on_postgres_and_sqlite_an_exchange_and_a_reader() {
     // A user's proof from the exchange's front-end endpoint.
     let config = std::fs::read_to_string(dir.path().join("exchange.toml")).unwrap();
     let listen = config.lines().find_map(|l| l.strip_prefix("listen = ")).unwrap().trim_matches('"').to_string();
-    let url = format!("http://{listen}/v1/users/user000003/proof");
+    let url = format!("http://{listen}/v1/users/user00000003/proof");
     let client = reqwest::Client::new();
     assert_eq!(client.get(&url).send().await.unwrap().status(), 401, "no token");
     let as_agent = client.get(&url).bearer_auth("agent-a-exchange-token").send().await.unwrap();
     assert_eq!(as_agent.status(), 403, "agents may not read user proofs");
     let proof = client.get(&url).bearer_auth(FRONTEND_TOKEN).send().await.unwrap();
     assert_eq!(proof.status(), 200);
-    let file = dir.path().join("user000003.json");
+    let file = dir.path().join("user00000003.json");
     std::fs::write(&file, proof.bytes().await.unwrap()).unwrap();
     let verify =
         zkpor().arg("verify-user").arg(&file).args(["--rpc", &rpc, "--registry", &registry]).assert().success();

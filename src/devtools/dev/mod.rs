@@ -39,7 +39,7 @@ use zkpor_circuits::stored::CircuitDirectory;
 use zkpor_circuits::{Family, FamilyCircuits};
 use zkpor_exchange::archive::SequenceArchive;
 use zkpor_exchange::committed::{CommittedSnapshot, load_options};
-use zkpor_exchange::synthetic::write_synthetic;
+use zkpor_exchange::synthetic::write_realistic;
 use zkpor_exchange::user_proof::UserProof;
 use zkpor_generator::settings::{ApiConfig, LeaseConfig, WorkerToken};
 use zkpor_generator::source::config::{ExchangeSource, SourceConfig};
@@ -57,8 +57,9 @@ pub struct DevArgs {
     /// Users in the synthetic snapshot (default: 20,000; 8 with `--small`).
     #[arg(long)]
     accounts: Option<usize>,
-    /// Assets in the synthetic snapshot, at most the family's (default:
-    /// 220 or the family's most, if fewer; 4 with `--small`).
+    /// Assets in the synthetic snapshot (`exchange synth`'s profile): 2 up
+    /// to the family's most (default: 220, or the family's most if fewer;
+    /// 4 with `--small`).
     #[arg(long)]
     assets: Option<usize>,
     /// The circuit family (`zkpor circuits family`): its shipped verifier
@@ -115,7 +116,7 @@ const REWARD_ETH: &str = "1";
 /// Stake each agent keeps.
 const STAKE_WEI: u64 = 100_000_000_000_000_000;
 /// The first user of the synthetic snapshot, whose proof is checked.
-const USER: &str = "user000000";
+const USER: &str = "user00000000";
 /// The front end's token at the exchange.
 const FRONTEND_TOKEN: &str = "dev-frontend-token-0000";
 
@@ -175,10 +176,10 @@ async fn network(args: &DevArgs, dir: &Path) -> Result<()> {
     let Scale { family, accounts, assets } = Scale::of(args);
     let family = &family;
     ensure!(
-        (1..=family.assets()).contains(&assets),
-        "--assets {assets}: family {} holds 1 to {} assets",
-        family.name(),
-        family.assets()
+        (2..=family.assets()).contains(&assets),
+        "--assets {assets}: the synthetic exchange lists 2 to {} assets on family {}",
+        family.assets(),
+        family.name()
     );
     let shipped = shipped_family(family.name())
         .with_context(|| format!("this build ships no verifier for family {}", family.name()))?;
@@ -204,7 +205,7 @@ async fn network(args: &DevArgs, dir: &Path) -> Result<()> {
     timeline.step(circuits);
 
     let snapshot_dir = dir.join("snapshot");
-    write_synthetic(&snapshot_dir, accounts, assets, 1)?;
+    write_realistic(&snapshot_dir, accounts, assets, 1)?;
     let snapshot = Snapshot::load(&snapshot_dir, &load_options(family)).map_err(|e| anyhow::anyhow!("{e}"))?;
     timeline.step(format!("synthetic snapshot: {accounts} users, {assets} assets ({})", snapshot_dir.display()));
     let committed = tokio::task::block_in_place(|| {
