@@ -42,11 +42,6 @@ impl Agent {
         &self.generator
     }
 
-    /// The store.
-    pub fn store(&self) -> &Store {
-        self.generator.store()
-    }
-
     /// Runs the worker API, the sequence source's loop and the proof
     /// manager until `shutdown` resolves; then stops leasing and sending,
     /// waits for each part to end and returns. All state is in the store,

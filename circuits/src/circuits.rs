@@ -311,7 +311,7 @@ struct Sources<'a> {
 impl<'a> Sources<'a> {
     fn new(family: &'a str, files: Option<&'a FamilyFiles>) -> Self {
         let manifest = files.and_then(|files| match files.manifest() {
-            Ok(manifest) => manifest.filter(|manifest| manifest.family == family),
+            Ok(manifest) => manifest,
             Err(err) => {
                 warn!(error = %format!("{err:#}"), "ignoring the circuit files' manifest");
                 None

@@ -168,7 +168,7 @@ impl CircuitDirectory {
             hasher.update(&parameters);
             hex::encode(&hasher.finalize()[..8])
         };
-        FamilyFiles { dir: self.root.join(format!("{}-{key}", family.name())) }
+        FamilyFiles { dir: self.root.join(format!("{}-{key}", family.name())), family: family.name().to_string() }
     }
 }
 
@@ -176,6 +176,8 @@ impl CircuitDirectory {
 #[derive(Clone, Debug)]
 pub struct FamilyFiles {
     dir: PathBuf,
+    /// The family's name.
+    family: String,
 }
 
 /// What `manifest.json` records once every circuit of a family is written.
@@ -199,7 +201,7 @@ impl FamilyFiles {
     }
 
     /// The manifest, if the family's circuits were all written: `Ok(None)`
-    /// when there is none yet.
+    /// when there is none yet, or one of another family.
     pub fn manifest(&self) -> Result<Option<Manifest>> {
         let path = self.dir.join(MANIFEST);
         let bytes = match fs::read(&path) {
@@ -207,7 +209,9 @@ impl FamilyFiles {
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(err) => return Err(err).with_context(|| format!("reading {}", path.display())),
         };
-        serde_json::from_slice(&bytes).map(Some).with_context(|| format!("parsing {}", path.display()))
+        let manifest: Manifest =
+            serde_json::from_slice(&bytes).with_context(|| format!("parsing {}", path.display()))?;
+        Ok((manifest.family == self.family).then_some(manifest))
     }
 
     /// Writes the manifest, marking the family's files complete.

@@ -91,9 +91,6 @@ impl FamilyVerifiers {
         on_step: &mut impl FnMut(BuildStep),
     ) -> Result<Option<(Self, Provenance)>> {
         let Some(manifest) = files.manifest()? else { return Ok(None) };
-        if manifest.family != family.name() {
-            return Ok(None);
-        }
         let mut read = Vec::new();
         let mut tiers = Vec::new();
         for index in 0..family.tiers().tiers().len() {

@@ -16,6 +16,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, anyhow};
 use parking_lot::Mutex;
 use tracing::{debug, info, warn};
+use zkpor_circuits::circuits::Provenance;
 use zkpor_circuits::family::Family;
 use zkpor_circuits::stored::{CircuitDirectory, FamilyFiles};
 use zkpor_circuits::{FamilyCircuits, FamilyVerifiers};
@@ -44,16 +45,10 @@ impl FamilyData for FamilyCircuits {
             .name(format!("circuits-{}", family.name()))
             .spawn(move || {
                 let started = Instant::now();
-                let name = building.family().name().to_string();
+                let family = building.family();
                 match building.build_all(files.as_ref(), |step| debug!(%step, "reading or building")) {
-                    Ok(provenance) => info!(
-                        family = name,
-                        read = provenance.read.len(),
-                        built = provenance.built.len(),
-                        ms = started.elapsed().as_millis() as u64,
-                        "circuits ready"
-                    ),
-                    Err(error) => warn!(family = name, error = format!("{error:#}"), "building the circuits"),
+                    Ok(provenance) => log_ready::<FamilyCircuits>(family, &provenance, started),
+                    Err(error) => warn!(family = family.name(), error = format!("{error:#}"), "building the circuits"),
                 }
             })
             .context("starting the thread that reads or builds the circuits")?;
@@ -68,21 +63,27 @@ impl FamilyData for FamilyVerifiers {
         let started = Instant::now();
         let (verifiers, provenance) =
             FamilyVerifiers::load_or_build(family, files.as_ref(), |step| debug!(%step, "reading or building"))?;
-        info!(
-            family = family.name(),
-            read = provenance.read.len(),
-            built = provenance.built.len(),
-            ms = started.elapsed().as_millis() as u64,
-            "verifier data ready"
-        );
+        log_ready::<FamilyVerifiers>(family, &provenance, started);
         Ok((Arc::new(verifiers), None))
     }
+}
+
+/// Logs that `family`'s `T` is ready, opened since `started`.
+fn log_ready<T: FamilyData>(family: &Family, provenance: &Provenance, started: Instant) {
+    info!(
+        family = family.name(),
+        read = provenance.read.len(),
+        built = provenance.built.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "{} ready",
+        T::WHAT
+    );
 }
 
 /// A family's data, or why it could not be had.
 type Slot<T> = Arc<OnceLock<Result<Arc<T>, String>>>;
 
-/// What is kept of the families used so far: their circuits by default.
+/// What is kept of the families used so far.
 pub struct FamilyCache<T: FamilyData> {
     families: Mutex<HashMap<String, Slot<T>>>,
     directory: Option<CircuitDirectory>,
@@ -106,12 +107,6 @@ impl<T: FamilyData> FamilyCache<T> {
     /// An empty cache that builds circuits in memory only.
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// An empty cache that reads circuits from `directory` and writes those
-    /// it builds there.
-    pub fn with_directory(directory: CircuitDirectory) -> Self {
-        FamilyCache { families: Mutex::default(), directory: Some(directory), builders: Mutex::default() }
     }
 
     /// An empty cache on `directory`, or in memory only without one.
