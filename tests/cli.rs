@@ -332,3 +332,14 @@ fn a_prover_refuses_a_kind_of_task_that_does_not_exist() {
         .failure()
         .stderr(contains("'witness' is not a kind of task: batch, node or final"));
 }
+
+/// The witness endpoint benchmark serves a 220-asset exchange's batches and
+/// counts every user it fetched (the figures that count come from larger
+/// snapshots).
+#[test]
+fn the_witness_benchmark_serves_every_user_of_a_220_asset_exchange() {
+    let out = stdout_of(zkpor().args(["bench", "witness", "--accounts", "300", "--assets", "220", "--clients", "2"]));
+    assert!(out.contains("bytes per user") && out.contains("batches/s"), "{out}");
+    let row: Vec<&str> = out.lines().last().unwrap().split_whitespace().collect();
+    assert_eq!(row[0], "300", "every user fetched: {out}");
+}

@@ -69,6 +69,24 @@ pub enum NodeKind {
     Top,
 }
 
+impl NodeKind {
+    /// The public inputs an honest proof of the node circuit of this kind,
+    /// whose verifier data is `own`, carries after its [`NodeInputs`]: zeros
+    /// for a node over batches, its own verifier data for a node over
+    /// nodes, nothing for the top.
+    pub fn honest_tail(self, own: &VerifierOnlyCircuitData<C, D>) -> Vec<F> {
+        match self {
+            NodeKind::OverBatches => vec![F::ZERO; VERIFIER_DATA_INPUTS],
+            NodeKind::OverNodes => {
+                let mut out = own.circuit_digest.elements.to_vec();
+                out.extend(own.constants_sigmas_cap.0.iter().flat_map(|hash| hash.elements));
+                out
+            }
+            NodeKind::Top => Vec::new(),
+        }
+    }
+}
+
 impl std::fmt::Display for NodeKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
@@ -188,7 +206,7 @@ impl StoredCircuit for NodeCircuit {
     }
 
     fn digest(&self) -> String {
-        stored::digest_of(&self.data)
+        stored::digest_of(&self.data.verifier_only)
     }
 }
 
@@ -551,19 +569,9 @@ impl NodeCircuit {
     }
 
     /// The public inputs an honest proof of this circuit carries after its
-    /// [`NodeInputs`]: zeros for a node over batches, its own verifier data
-    /// for a node over nodes, nothing for the top.
+    /// [`NodeInputs`] ([`NodeKind::honest_tail`]).
     pub fn honest_tail(&self) -> Vec<F> {
-        match self.kind {
-            NodeKind::OverBatches => vec![F::ZERO; VERIFIER_DATA_INPUTS],
-            NodeKind::OverNodes => {
-                let own = &self.data.verifier_only;
-                let mut out = own.circuit_digest.elements.to_vec();
-                out.extend(own.constants_sigmas_cap.0.iter().flat_map(|hash| hash.elements));
-                out
-            }
-            NodeKind::Top => Vec::new(),
-        }
+        self.kind.honest_tail(&self.data.verifier_only)
     }
 }
 

@@ -328,7 +328,7 @@ impl StoredCircuit for TierBatchCircuit {
     }
 
     fn digest(&self) -> String {
-        stored::digest_of(&self.data)
+        stored::digest_of(&self.data.verifier_only)
     }
 }
 

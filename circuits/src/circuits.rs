@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use anyhow::{Context, Result, anyhow, bail};
-use plonky2::plonk::circuit_data::CircuitData;
+use plonky2::plonk::circuit_data::{CircuitData, VerifierOnlyCircuitData};
 use tracing::{debug, warn};
 
 use crate::aggregation::{NodeCircuit, NodeKind};
@@ -23,8 +23,9 @@ use crate::batch::TierBatchCircuit;
 use crate::family::Family;
 use crate::final_wrap::FinalCircuit;
 use crate::statement::StatementCircuit;
-use crate::stored::{self, FamilyFiles, Manifest, StoredCircuit};
-use crate::{C, D, F};
+use crate::stored::{self, BuildLock, FamilyFiles, Manifest, StoredCircuit};
+use crate::verifiers::FamilyVerifiers;
+use crate::{C, D, F, FinalConfig};
 
 /// One step of building a family's circuits, for progress reporting.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,6 +119,7 @@ impl FamilyCircuits {
     /// circuit left unbuilt fails for whoever waits on it.
     pub fn build_all(&self, files: Option<&FamilyFiles>, mut on_step: impl FnMut(BuildStep)) -> Result<Provenance> {
         let mut unbuilt = FailUnbuilt { circuits: self, reason: "building the circuits stopped".to_string() };
+        let _building = files.and_then(lock_unless_complete);
         let sources = Sources::new(self.family.name(), files);
         let result = self.build_in_order(&sources, &mut on_step).and_then(|()| sources.finish(self));
         if let Err(err) = &result {
@@ -254,7 +256,7 @@ impl FamilyCircuits {
 
     /// The family's digest: the final circuit's, once built.
     pub fn digest(&self) -> Result<FamilyDigest> {
-        Ok(FamilyDigest::of(self.final_wrap()?))
+        Ok(FamilyDigest::of(&self.final_wrap()?.data().verifier_only))
     }
 }
 
@@ -265,10 +267,10 @@ impl FamilyCircuits {
 pub struct FamilyDigest(pub [u8; 32]);
 
 impl FamilyDigest {
-    /// The digest of the family whose final circuit is `final_wrap`.
-    pub fn of(final_wrap: &FinalCircuit) -> Self {
-        let digest = final_wrap.data().verifier_only.circuit_digest;
-        let bytes = plonky2::plonk::config::GenericHashOut::<F>::to_bytes(&digest);
+    /// The digest of the family whose final circuit's verifier data is
+    /// `final_wrap`.
+    pub fn of(final_wrap: &VerifierOnlyCircuitData<FinalConfig, D>) -> Self {
+        let bytes = plonky2::plonk::config::GenericHashOut::<F>::to_bytes(&final_wrap.circuit_digest);
         let mut out = [0u8; 32];
         out[..bytes.len()].copy_from_slice(&bytes);
         FamilyDigest(out)
@@ -332,17 +334,17 @@ impl<'a> Sources<'a> {
     fn obtain<T: StoredCircuit>(&self, step: BuildStep, build: impl FnOnce() -> Result<T>) -> Result<T> {
         let name = stored::file_name(step);
         let recorded = self.manifest.as_ref().and_then(|manifest| manifest.circuits.get(&name));
-        if let (Some(files), Some(expected)) = (self.files, recorded) {
-            if self.trusted.load(Ordering::Relaxed) {
-                match files.load::<T>(step, expected) {
-                    Ok(circuit) => {
-                        debug!(%step, "read from {}", files.dir().display());
-                        self.record(name, circuit.digest());
-                        lock(&self.provenance).read.push(step);
-                        return Ok(circuit);
-                    }
-                    Err(err) => warn!(%step, error = %format!("{err:#}"), "building it again"),
+        if let (Some(files), Some(expected)) = (self.files, recorded)
+            && self.trusted.load(Ordering::Relaxed)
+        {
+            match files.load::<T>(step, expected) {
+                Ok(circuit) => {
+                    debug!(%step, "read from {}", files.dir().display());
+                    self.record(name, circuit.digest());
+                    lock(&self.provenance).read.push(step);
+                    return Ok(circuit);
                 }
+                Err(err) => warn!(%step, error = %format!("{err:#}"), "building it again"),
             }
         }
         let circuit = build()?;
@@ -371,18 +373,28 @@ impl<'a> Sources<'a> {
         let Some(files) = self.files else {
             return Ok(provenance);
         };
-        let manifest = Manifest {
-            family: self.family.to_string(),
-            digest: circuits.digest()?.to_string(),
-            circuits: std::mem::take(&mut *lock(&self.digests)),
-        };
-        if self.manifest.as_ref() != Some(&manifest) {
-            if let Err(err) = files.write_manifest(&manifest) {
-                warn!(error = %format!("{err:#}"), "the circuits' manifest is not written");
-            }
+        let digest = circuits.digest()?.to_string();
+        let verifiers = FamilyVerifiers::of(circuits)?.to_bytes();
+        let circuits = std::mem::take(&mut *lock(&self.digests));
+        let written = files.save_verifiers(&verifiers).and_then(|verifiers| {
+            let manifest = Manifest { family: self.family.to_string(), digest, circuits, verifiers };
+            if self.manifest.as_ref() == Some(&manifest) { Ok(()) } else { files.write_manifest(&manifest) }
+        });
+        if let Err(err) = written {
+            warn!(error = %format!("{err:#}"), "the circuits' manifest is not written");
         }
         Ok(provenance)
     }
+}
+
+/// Where `files` hold no complete build, waits for any other process
+/// building into them and holds them ([`FamilyFiles::lock_for_build`]); a
+/// lock that cannot be had is logged and done without.
+fn lock_unless_complete(files: &FamilyFiles) -> Option<BuildLock> {
+    if matches!(files.manifest(), Ok(Some(_))) {
+        return None;
+    }
+    files.lock_for_build().map_err(|err| warn!(error = %format!("{err:#}"), "building without the lock")).ok()
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -113,7 +113,7 @@ impl StoredCircuit for FinalCircuit {
     }
 
     fn digest(&self) -> String {
-        stored::digest_of(&self.data)
+        stored::digest_of(&self.data.verifier_only)
     }
 }
 

@@ -181,7 +181,7 @@ impl StoredCircuit for StatementCircuit {
     }
 
     fn digest(&self) -> String {
-        stored::digest_of(&self.data)
+        stored::digest_of(&self.data.verifier_only)
     }
 }
 

@@ -12,6 +12,10 @@
 //! are written to a temporary name and renamed, so a reader never sees half
 //! a file; `manifest.json` is written last, once every circuit of the
 //! family is on disk, and records each circuit's digest and the family's.
+//! Beside the circuits, `verifiers.bin` holds the verifier data of every
+//! circuit a task is proven on ([`crate::FamilyVerifiers`]), a few hundred
+//! kilobytes an agent reads instead of the circuits; the manifest records
+//! its SHA-256.
 //!
 //! [`crate::FamilyCircuits::build_all_stored`] reads a circuit only when
 //! the manifest lists it, and only keeps it if the digest it reads is the
@@ -43,7 +47,7 @@ use plonky2::gates::random_access::RandomAccessGenerator;
 use plonky2::gates::reducing::ReducingGenerator;
 use plonky2::gates::reducing_extension::ReducingGenerator as ReducingExtensionGenerator;
 use plonky2::iop::generator::{ConstantGenerator, CopyGenerator, NonzeroTestGenerator, RandomValueGenerator};
-use plonky2::plonk::circuit_data::CircuitData;
+use plonky2::plonk::circuit_data::{CircuitData, VerifierOnlyCircuitData};
 use plonky2::plonk::config::{GenericConfig, GenericHashOut};
 use plonky2::recursion::dummy_circuit::DummyProofGenerator;
 use plonky2::util::serialization::{
@@ -51,6 +55,7 @@ use plonky2::util::serialization::{
 };
 use plonky2::{get_generator_tag_impl, impl_generator_serializer, read_generator_impl};
 use serde::{Deserialize, Serialize};
+use tracing::info;
 
 use crate::aggregation::NodeKind;
 use crate::circuits::BuildStep;
@@ -64,8 +69,9 @@ use crate::{C, D, F};
 /// dependencies, set by `build.rs`.
 pub const SOURCE_HASH: &str = env!("ZKPOR_CIRCUITS_SOURCE_HASH");
 
-/// Version of the layout of a circuit file (what follows plonky2's data).
-const FORMAT: u32 = 1;
+/// Version of the layout of a family's folder and of its circuit files
+/// (what follows plonky2's data).
+const FORMAT: u32 = 2;
 
 /// The witness generators of every zkpor circuit: plonky2's own and the
 /// project's gadgets'.
@@ -115,9 +121,9 @@ pub(crate) fn read_data<G: GenericConfig<D, F = F>>(src: &mut Buffer<'_>) -> IoR
     src.read_circuit_data(&DefaultGateSerializer, &CircuitGenerators)
 }
 
-/// The digest of a circuit's data, as bytes.
-pub(crate) fn digest_of<G: GenericConfig<D, F = F>>(data: &CircuitData<F, G, D>) -> String {
-    format!("0x{}", hex::encode(GenericHashOut::<F>::to_bytes(&data.verifier_only.circuit_digest)))
+/// The digest of a circuit, from its verifier data, as `0x`-prefixed hex.
+pub(crate) fn digest_of<G: GenericConfig<D, F = F>>(verifier: &VerifierOnlyCircuitData<G, D>) -> String {
+    format!("0x{}", hex::encode(GenericHashOut::<F>::to_bytes(&verifier.circuit_digest)))
 }
 
 /// A circuit that can be written to a file and read back.
@@ -190,9 +196,29 @@ pub struct Manifest {
     pub digest: String,
     /// Each circuit's digest, by file name.
     pub circuits: BTreeMap<String, String>,
+    /// The SHA-256 of `verifiers.bin`, `0x`-prefixed hex.
+    pub verifiers: String,
 }
 
 const MANIFEST: &str = "manifest.json";
+
+/// The file a process building a family's circuits holds locked.
+const BUILD_LOCK: &str = ".build.lock";
+
+/// Held while a process builds a family's circuits into its folder
+/// ([`FamilyFiles::lock_for_build`]); dropping it lets the next one in.
+#[derive(Debug)]
+pub struct BuildLock {
+    _file: fs::File,
+}
+
+/// The file of the family's verifier data.
+const VERIFIERS: &str = "verifiers.bin";
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    format!("0x{}", hex::encode(sha2::Sha256::digest(bytes)))
+}
 
 impl FamilyFiles {
     /// The folder.
@@ -212,6 +238,32 @@ impl FamilyFiles {
         let manifest: Manifest =
             serde_json::from_slice(&bytes).with_context(|| format!("parsing {}", path.display()))?;
         Ok((manifest.family == self.family).then_some(manifest))
+    }
+
+    /// Blocks until no other process builds into these files, then holds
+    /// them until the lock is dropped, so that processes started at once on
+    /// a cold directory build a family once (the others read what it wrote)
+    /// instead of each building it on the same cores.
+    pub fn lock_for_build(&self) -> Result<BuildLock> {
+        fs::create_dir_all(&self.dir).with_context(|| format!("creating {}", self.dir.display()))?;
+        let path = self.dir.join(BUILD_LOCK);
+        let file = fs::File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                info!(family = self.family, dir = %self.dir.display(), "another process is building these circuits; waiting for it");
+                file.lock().with_context(|| format!("locking {}", path.display()))?;
+            }
+            Err(fs::TryLockError::Error(err)) => {
+                return Err(err).with_context(|| format!("locking {}", path.display()));
+            }
+        }
+        Ok(BuildLock { _file: file })
     }
 
     /// Writes the manifest, marking the family's files complete.
@@ -247,6 +299,29 @@ impl FamilyFiles {
         bytes.write_u32(FORMAT).expect("writing to memory");
         circuit.write_to(&mut bytes).map_err(|_| anyhow!("the {step} cannot be serialized"))?;
         self.write_file(&file_name(step), &bytes)
+    }
+
+    /// Writes the verifier data file, unless it already holds `bytes`, and
+    /// returns the SHA-256 the manifest records for it.
+    pub(crate) fn save_verifiers(&self, bytes: &[u8]) -> Result<String> {
+        let hash = sha256_hex(bytes);
+        let kept = fs::read(self.dir.join(VERIFIERS)).is_ok_and(|kept| sha256_hex(&kept) == hash);
+        if !kept {
+            self.write_file(VERIFIERS, bytes)?;
+        }
+        Ok(hash)
+    }
+
+    /// Reads the verifier data file, refusing it unless its SHA-256 is the
+    /// one `manifest` records.
+    pub(crate) fn load_verifiers(&self, manifest: &Manifest) -> Result<Vec<u8>> {
+        let path = self.dir.join(VERIFIERS);
+        let bytes = fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        let hash = sha256_hex(&bytes);
+        if hash != manifest.verifiers {
+            bail!("{} has SHA-256 {hash}, the manifest records {}", path.display(), manifest.verifiers);
+        }
+        Ok(bytes)
     }
 
     /// Writes `name` whole or not at all: to a temporary file, then renamed.

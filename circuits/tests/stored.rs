@@ -6,7 +6,7 @@
 mod common;
 
 use std::fs;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use common::{ASSETS, family, slot, slot_prices};
 use zkpor_circuits::aggregation::NodeKind;
@@ -86,8 +86,11 @@ fn circuits_read_back_from_disk_prove_what_the_built_ones_verify() {
     let expected = FinalInputs { root: statement.root, digest: statement.digest(), sequence: 3, submitter };
     built.final_wrap().unwrap().verify(&final_proof, &expected).expect("the final proof verifies on the built circuit");
 
-    // The verifier data alone, as an agent reads it: every circuit a task is
-    // proven on (not the statement's), the same digest, the same proofs.
+    // The verifier data alone, as an agent reads it from its own file: every
+    // circuit a task is proven on (not the statement's), the same digest,
+    // the same proofs.
+    let kept = fs::metadata(files.dir().join("verifiers.bin")).unwrap().len();
+    assert!(kept < 1 << 20, "the verifier data file is small: {kept} bytes");
     let (verifiers, provenance) = FamilyVerifiers::load_or_build(&family(), Some(&files), |_| {}).unwrap();
     assert!(provenance.built.is_empty(), "{provenance:?}");
     let proven_by_tasks: Vec<_> = every_step(&built).into_iter().filter(|s| *s != BuildStep::Statement).collect();
@@ -122,6 +125,47 @@ fn a_circuit_file_from_another_build_is_rebuilt() {
     // Both are whole again.
     let (_, provenance) = FamilyCircuits::load_or_build(&family(), Some(&files), |_| {}).unwrap();
     assert!(provenance.built.is_empty(), "{provenance:?}");
+
+    // The verifier data file cut short: an agent takes the verifier data
+    // from the circuits (the statement's among them) and writes it again.
+    let verifiers = files.dir().join("verifiers.bin");
+    let whole = fs::read(&verifiers).unwrap();
+    fs::write(&verifiers, &whole[..whole.len() / 2]).unwrap();
+    let (read, provenance) = FamilyVerifiers::load_or_build(&family(), Some(&files), |_| {}).unwrap();
+    assert!(provenance.built.is_empty() && provenance.read.contains(&BuildStep::Statement), "{provenance:?}");
+    assert_eq!(read.digest(), built.digest().unwrap());
+    assert_eq!(fs::read(&verifiers).unwrap(), whole, "the verifier data is written again");
+    let (_, provenance) = FamilyVerifiers::load_or_build(&family(), Some(&files), |_| {}).unwrap();
+    assert!(!provenance.read.contains(&BuildStep::Statement), "read from the verifier data file: {provenance:?}");
+
+    // A manifest recording other verifier data: the file is refused too.
+    let manifest_path = files.dir().join("manifest.json");
+    let manifest = fs::read_to_string(&manifest_path).unwrap();
+    let recorded = files.manifest().unwrap().unwrap().verifiers;
+    fs::write(&manifest_path, manifest.replace(&recorded, &format!("0x{}", "0".repeat(64)))).unwrap();
+    let (_, provenance) = FamilyVerifiers::load_or_build(&family(), Some(&files), |_| {}).unwrap();
+    assert!(provenance.read.contains(&BuildStep::Statement), "{provenance:?}");
+    assert_eq!(files.manifest().unwrap().unwrap().verifiers, recorded, "the manifest is written again");
+
+    // Processes that find no complete build wait for the one building and
+    // read what it wrote instead of building the family too.
+    let complete = fs::read(&manifest_path).unwrap();
+    fs::remove_file(&manifest_path).unwrap();
+    let building = files.lock_for_build().unwrap();
+    let agent = {
+        let files = files.clone();
+        std::thread::spawn(move || FamilyVerifiers::load_or_build(&family(), Some(&files), |_| {}).unwrap().1)
+    };
+    let worker = {
+        let files = files.clone();
+        std::thread::spawn(move || FamilyCircuits::load_or_build(&family(), Some(&files), |_| {}).unwrap().1)
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    fs::write(&manifest_path, complete).unwrap();
+    drop(building);
+    let (agent, worker) = (agent.join().unwrap(), worker.join().unwrap());
+    assert!(agent.built.is_empty() && !agent.read.contains(&BuildStep::Statement), "{agent:?}");
+    assert!(worker.built.is_empty(), "{worker:?}");
 
     // Another family's folder is another folder.
     let other = CircuitDirectory::new(root.path()).family(&common::family_with(4));

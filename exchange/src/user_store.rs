@@ -153,7 +153,7 @@ impl UserStore {
             .into_iter()
             .map(|row| {
                 let bytes: Vec<u8> = row.get("roots");
-                ensure!(bytes.len() % 32 == 0, "a node record of {} bytes", bytes.len());
+                ensure!(bytes.len().is_multiple_of(32), "a node record of {} bytes", bytes.len());
                 bytes.chunks_exact(32).map(|chunk| Ok(HashHex::from_bytes(chunk.try_into()?)?.0)).collect()
             })
             .collect::<Result<Vec<Vec<Hash>>>>()?;
@@ -300,7 +300,7 @@ fn slot_bytes(slots: &[Slot]) -> Vec<u8> {
 }
 
 fn slots_from(bytes: Vec<u8>) -> Result<Vec<Slot>> {
-    ensure!(bytes.len() % SLOT_BYTES == 0, "a slot record of {} bytes", bytes.len());
+    ensure!(bytes.len().is_multiple_of(SLOT_BYTES), "a slot record of {} bytes", bytes.len());
     Ok(bytes
         .chunks_exact(SLOT_BYTES)
         .map(|chunk| Slot {

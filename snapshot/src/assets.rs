@@ -84,10 +84,11 @@ fn read_row(file: &CsvFile, result: &mut AssetsFile, errors: &mut ErrorSink) {
 /// `0..=MAX_DECIMALS` is the validator's rule).
 fn parse_decimals(text: Option<&str>) -> Result<u32, String> {
     let text = text.ok_or_else(|| "decimals: cell is not valid UTF-8".to_owned())?;
-    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
-        if let Ok(decimals) = text.parse::<u32>() {
-            return Ok(decimals);
-        }
+    if !text.is_empty()
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && let Ok(decimals) = text.parse::<u32>()
+    {
+        return Ok(decimals);
     }
     Err(format!("decimals: {} is not an integer from 0 to {MAX_DECIMALS}", quote(text)))
 }
@@ -95,10 +96,10 @@ fn parse_decimals(text: Option<&str>) -> Result<u32, String> {
 /// The `price_usd` cell.
 fn parse_price(text: Option<&str>) -> Result<Price, String> {
     let text = text.ok_or_else(|| "price_usd: cell is not valid UTF-8".to_owned())?;
-    if let Some(magnitude) = text.strip_prefix('-') {
-        if Price::parse(magnitude).is_ok() {
-            return Err(format!("price_usd: {} is negative", quote(text)));
-        }
+    if let Some(magnitude) = text.strip_prefix('-')
+        && Price::parse(magnitude).is_ok()
+    {
+        return Err(format!("price_usd: {} is negative", quote(text)));
     }
     Price::parse(text).map_err(|error| match error {
         DecimalError::NotANumber => format!("price_usd: {} is not a decimal number", quote(text)),

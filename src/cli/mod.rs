@@ -129,6 +129,10 @@ enum BenchCommand {
     /// How fast the user-proof store answers random users (a realistic
     /// snapshot committed and stored, nothing proven).
     UserStore(crate::devtools::bench::user_store::UserStoreArgs),
+    /// What the exchange's witness endpoint sends per user and how many
+    /// batches a second it serves (a realistic snapshot archived as a posted
+    /// sequence and fetched by several agents at once).
+    Witness(crate::devtools::bench::witness::WitnessArgs),
 }
 
 impl Cli {
@@ -167,6 +171,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Bench(BenchCommand::Dispatch(args)) => crate::devtools::bench::dispatch::run(args),
         Command::Bench(BenchCommand::Submit(args)) => crate::devtools::bench::submit::run(args),
         Command::Bench(BenchCommand::UserStore(args)) => crate::devtools::bench::user_store::run(args),
+        Command::Bench(BenchCommand::Witness(args)) => crate::devtools::bench::witness::run(args),
         Command::Circuits { command: CircuitsCommand::Family { family, build, json, circuit_dir } } => {
             circuits::family(family, build.then_some(circuit_dir), json)
         }

@@ -7,12 +7,15 @@
 //!   storing proofs) with the proving taken out;
 //! - [`submit`]: blocks from a stored final proof to its verification and
 //!   reward on chain, with many sequences in flight;
-//! - [`user_store`]: how fast the user-proof store answers a user.
+//! - [`user_store`]: how fast the user-proof store answers a user;
+//! - [`witness`]: the witness endpoint's bytes per user and batches per
+//!   second.
 
 pub mod dispatch;
 pub mod proving;
 pub mod submit;
 pub mod user_store;
+pub mod witness;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
