@@ -158,6 +158,11 @@ impl CircuitDirectory {
             .or_else(|| set("HOME").map(|home| home.join(".cache/zkpor/circuits")))
     }
 
+    /// The directory at [`Self::default_location`], if one is set.
+    pub fn at_default_location() -> Option<Self> {
+        Self::default_location().map(Self::new)
+    }
+
     /// The directory's root.
     pub fn root(&self) -> &Path {
         &self.root

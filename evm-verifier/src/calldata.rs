@@ -232,6 +232,7 @@ mod tests {
 
     use plonky2::field::types::Sample;
     use zkpor_circuits::encoding::Address;
+    use zkpor_circuits::stored::CircuitDirectory;
     use zkpor_circuits::{Family, FamilyCircuits};
 
     use super::*;
@@ -241,7 +242,8 @@ mod tests {
     fn tiny() -> &'static (FinalProof, ProofLayout) {
         static TINY: OnceLock<(FinalProof, ProofLayout)> = OnceLock::new();
         TINY.get_or_init(|| {
-            let circuits = FamilyCircuits::build(&Family::tiny(), |_| {}).unwrap();
+            let files = CircuitDirectory::at_default_location().map(|directory| directory.family(&Family::tiny()));
+            let (circuits, _) = FamilyCircuits::load_or_build(&Family::tiny(), files.as_ref(), |_| {}).unwrap();
             let sample =
                 prove_accounts(&circuits, &[3, 20], &sample_accounts(2, 3, 1), 7, Address([9; 20]), 1).unwrap();
             let layout = ProofLayout::new(&circuits.final_wrap().unwrap().data().common).unwrap();

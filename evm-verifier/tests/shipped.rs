@@ -17,7 +17,7 @@ use zkpor_evm_verifier::{contract_name, verifier_for};
 
 fn standard() -> &'static FamilyCircuits {
     static CIRCUITS: OnceLock<FamilyCircuits> = OnceLock::new();
-    CIRCUITS.get_or_init(|| FamilyCircuits::build(&Family::standard(), |_| {}).unwrap())
+    CIRCUITS.get_or_init(|| common::circuits_of(&Family::standard()))
 }
 
 fn assert_generated(circuits: &FamilyCircuits) {

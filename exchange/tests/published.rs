@@ -8,6 +8,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkpor_circuits::Family;
 use zkpor_circuits::encoding::{Address, HashHex};
+use zkpor_circuits::stored::CircuitDirectory;
 use zkpor_exchange::committed::CommittedSnapshot;
 use zkpor_exchange::pipeline::{ProveOptions, Proven, Silent, prove};
 use zkpor_exchange::published::{
@@ -25,6 +26,12 @@ fn sample() -> Snapshot {
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+/// The circuit directory the other tests and the `zkpor` processes use, so
+/// that the tiny family is built once per machine.
+fn circuits() -> Option<CircuitDirectory> {
+    CircuitDirectory::at_default_location()
 }
 
 struct Run {
@@ -45,7 +52,7 @@ fn run() -> &'static Run {
             submitter: Address([0xab; 20]),
             seed: Some(1),
             proofs: None,
-            circuit_dir: None,
+            circuit_dir: circuits(),
         };
         let proven = prove(sample(), &options, &Silent).unwrap();
         runtime().block_on(write_output(&out, &proven)).unwrap();
@@ -75,7 +82,7 @@ fn user_proof(id: &str) -> UserProof {
 
 #[test]
 fn the_output_verifies_and_describes_the_snapshot() {
-    let verified = verify_output(output(), |_| {}).unwrap();
+    let verified = verify_output(output(), circuits().as_ref(), |_| {}).unwrap();
     assert_eq!(verified.inputs.sequence, 4);
     assert_eq!(verified.inputs.submitter, Address([0xab; 20]));
     let statement = &verified.statement;
@@ -154,7 +161,7 @@ fn a_statement_with_one_total_changed_is_refused() {
     let mut statement: StatementFile = serde_json::from_str(&text).unwrap();
     statement.assets[2].debt = "2950.000001".into();
     std::fs::write(&path, serde_json::to_string(&statement).unwrap()).unwrap();
-    let err = verify_output(dir.path(), |_| {}).unwrap_err();
+    let err = verify_output(dir.path(), circuits().as_ref(), |_| {}).unwrap_err();
     assert!(format!("{err:#}").contains("hashes to"), "{err:#}");
 }
 
@@ -165,7 +172,7 @@ fn a_proof_bound_to_another_submitter_or_damaged_is_refused() {
     let meta_path = dir.path().join(FINAL_META_FILE);
     let meta = std::fs::read_to_string(&meta_path).unwrap();
     std::fs::write(&meta_path, meta.replace(&"ab".repeat(20), &"cd".repeat(20))).unwrap();
-    let err = verify_output(dir.path(), |_| {}).unwrap_err();
+    let err = verify_output(dir.path(), circuits().as_ref(), |_| {}).unwrap_err();
     assert!(format!("{err:#}").contains("submitter"), "{err:#}");
 
     std::fs::write(&meta_path, meta).unwrap();
@@ -174,7 +181,7 @@ fn a_proof_bound_to_another_submitter_or_damaged_is_refused() {
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0x40;
     std::fs::write(&proof_path, bytes).unwrap();
-    assert!(verify_output(dir.path(), |_| {}).is_err());
+    assert!(verify_output(dir.path(), circuits().as_ref(), |_| {}).is_err());
 }
 
 #[test]

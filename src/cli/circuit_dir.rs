@@ -27,7 +27,7 @@ impl CircuitDirArgs {
         if self.no_circuit_dir {
             return None;
         }
-        self.circuit_dir.clone().or_else(CircuitDirectory::default_location).map(CircuitDirectory::new)
+        self.circuit_dir.clone().map(CircuitDirectory::new).or_else(CircuitDirectory::at_default_location)
     }
 
     /// A cache of circuits (or of their verifier data) over

@@ -23,6 +23,8 @@ use zkpor_circuits::{Family, FamilyCircuits};
 use zkpor_evm_verifier::{contract_name, verifier_for};
 use zkpor_exchange::published::PublishedOutput;
 
+use super::circuit_dir::CircuitDirArgs;
+
 #[derive(Debug, Subcommand)]
 pub enum ContractsCommand {
     /// Deploy the registry (and its family's verifier) and print the
@@ -71,6 +73,8 @@ pub enum ContractsCommand {
         /// The families file to record the digest in.
         #[arg(long, default_value = "contracts/artifacts/families.json")]
         families: PathBuf,
+        #[command(flatten)]
+        circuit_dir: CircuitDirArgs,
     },
     /// Check a proving run's final proof with an on-chain verifier (an
     /// `eth_call`) and print the verdict and the gas a transaction would use.
@@ -100,7 +104,9 @@ pub enum ContractsCommand {
 
 pub fn run(command: ContractsCommand) -> Result<ExitCode> {
     match command {
-        ContractsCommand::GenVerifier { family, out, families } => gen_verifier(&family, out, &families),
+        ContractsCommand::GenVerifier { family, out, families, circuit_dir } => {
+            gen_verifier(&family, out, &families, &circuit_dir)
+        }
         ContractsCommand::Deploy {
             rpc,
             key,
@@ -148,9 +154,17 @@ pub fn run(command: ContractsCommand) -> Result<ExitCode> {
     }
 }
 
-fn gen_verifier(family: &Family, out: Option<PathBuf>, families: &Path) -> Result<ExitCode> {
-    let spinner = crate::progress::spinner("building circuits");
-    let circuits = FamilyCircuits::build(family, |step| spinner.set_message(format!("building the {step}")))?;
+fn gen_verifier(
+    family: &Family,
+    out: Option<PathBuf>,
+    families: &Path,
+    circuit_dir: &CircuitDirArgs,
+) -> Result<ExitCode> {
+    let spinner = crate::progress::spinner("reading or building circuits");
+    let files = circuit_dir.directory().map(|directory| directory.family(family));
+    let (circuits, _) = FamilyCircuits::load_or_build(family, files.as_ref(), |step| {
+        spinner.set_message(format!("reading or building the {step}"))
+    })?;
     spinner.finish_and_clear();
     let generated = verifier_for(&circuits)?;
     let contract = contract_name(family);

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkpor_circuits::encoding::Address;
+use zkpor_circuits::stored::CircuitDirectory;
 use zkpor_circuits::{Family, FamilyCircuits, FamilyVerifiers};
 use zkpor_exchange::committed::{CommittedSnapshot, load_options};
 use zkpor_protocol::witness::UserWire;
@@ -39,7 +40,8 @@ fn check(circuits: &FamilyCircuits, expected: &ExpectedProof, proof: &[u8]) -> R
 #[test]
 fn a_tree_proven_task_by_task_checks_out_and_forgeries_do_not() {
     let family = Family::tiny();
-    let circuits = FamilyCircuits::build(&family, |_| {}).unwrap();
+    let files = CircuitDirectory::at_default_location().map(|directory| directory.family(&family));
+    let (circuits, _) = FamilyCircuits::load_or_build(&family, files.as_ref(), |_| {}).unwrap();
     let committed = committed(&family);
     let batches: Vec<(usize, Vec<_>)> = (0..committed.batches().len())
         .map(|i| (committed.batches()[i].tier, committed.batch_leaves(i).to_vec()))

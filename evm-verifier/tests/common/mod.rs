@@ -14,6 +14,7 @@ use plonky2::field::types::Field64;
 use zkpor_chain::anvil::spawn_anvil;
 use zkpor_chain::verifier::{ProofCheck, VerifierArtifact, check_proof, deploy_verifier};
 use zkpor_circuits::encoding::Address;
+use zkpor_circuits::stored::CircuitDirectory;
 use zkpor_circuits::{F, Family, FamilyCircuits};
 use zkpor_evm_verifier::calldata::decode;
 use zkpor_evm_verifier::fixtures::{SampleProof, prove_accounts, sample_accounts};
@@ -25,9 +26,17 @@ pub const TRANSACTION_GAS_LIMIT: u64 = 16_777_216;
 /// Unit prices of the sample's two assets.
 pub const PRICES: [u64; 2] = [3, 20];
 
+/// `family`'s circuits, read from the circuit directory the `zkpor`
+/// processes use (built and kept there the first time), so that a family
+/// is built once per machine, not once per test binary.
+pub fn circuits_of(family: &Family) -> FamilyCircuits {
+    let files = CircuitDirectory::at_default_location().map(|directory| directory.family(family));
+    FamilyCircuits::load_or_build(family, files.as_ref(), |_| {}).unwrap().0
+}
+
 pub fn tiny() -> &'static FamilyCircuits {
     static CIRCUITS: OnceLock<FamilyCircuits> = OnceLock::new();
-    CIRCUITS.get_or_init(|| FamilyCircuits::build(&Family::tiny(), |_| {}).unwrap())
+    CIRCUITS.get_or_init(|| circuits_of(&Family::tiny()))
 }
 
 /// The tiny family's final circuit.

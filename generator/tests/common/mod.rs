@@ -12,6 +12,7 @@ use tokio::sync::watch;
 use zkpor_circuits::FamilyVerifiers;
 use zkpor_circuits::encoding::Address;
 use zkpor_circuits::family::Family;
+use zkpor_circuits::stored::CircuitDirectory;
 use zkpor_generator::settings::{ApiConfig, LeaseConfig, WorkerToken};
 use zkpor_generator::source::config::LocalSnapshot;
 use zkpor_generator::source::local::LocalSnapshots;
@@ -36,10 +37,12 @@ pub fn write_snapshot(dir: &Path, users: usize) {
     std::fs::write(dir.join("balances.csv"), balances).unwrap();
 }
 
-/// Circuits shared by every agent and worker of a test binary.
+/// Circuits shared by every agent and worker of a test binary, read from
+/// the circuit directory the `zkpor` processes use (built and kept there
+/// the first time).
 pub fn circuits() -> Arc<CircuitCache> {
     static CACHE: std::sync::OnceLock<Arc<CircuitCache>> = std::sync::OnceLock::new();
-    CACHE.get_or_init(|| Arc::new(CircuitCache::new())).clone()
+    CACHE.get_or_init(|| Arc::new(CircuitCache::on(CircuitDirectory::at_default_location()))).clone()
 }
 
 /// The verifier data of the tiny family's circuits of [`circuits`], which

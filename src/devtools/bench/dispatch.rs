@@ -42,6 +42,7 @@ use zkpor_tasks::spec::{ProofBytes, TaskInput, TaskSpec};
 use zkpor_tasks::{CircuitCache, TaskKey, TaskKind, VerifierCache, check_proof, prove_task};
 
 use super::ms;
+use crate::cli::circuit_dir::CircuitDirArgs;
 use crate::table::print_table;
 
 /// The address bound into the benchmark's final proofs.
@@ -67,6 +68,9 @@ pub struct DispatchArgs {
     /// The databases to measure on.
     #[arg(long = "database", value_enum, default_values_t = [Database::Sqlite, Database::Postgres])]
     databases: Vec<Database>,
+    /// Where the family's circuits are read from and kept.
+    #[command(flatten)]
+    circuit_dir: CircuitDirArgs,
 }
 
 /// A database kind to measure on (PostgreSQL at `$ZKPOR_TEST_POSTGRES`,
@@ -123,7 +127,7 @@ async fn measure(args: DispatchArgs) -> Result<()> {
     let tasks: usize = sequences.iter().map(|s| s.tasks.len()).sum();
     eprintln!("{} sequences on family {}: {tasks} tasks", sequences.len(), args.family.name());
 
-    let circuits = Arc::new(CircuitCache::new());
+    let circuits = Arc::new(args.circuit_dir.cache());
     eprintln!("building the circuits and proving each distinct task once ...");
     let started = Instant::now();
     let proofs = Arc::new(precompute(&circuits, &sequences).await?);

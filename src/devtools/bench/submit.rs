@@ -36,9 +36,9 @@ use zkpor_generator::source::local::commit_snapshot;
 use zkpor_manager::Manager;
 use zkpor_store::scratch::ScratchDatabase;
 use zkpor_store::{Store, SubmissionState, TxPurpose};
-use zkpor_tasks::CircuitCache;
 
 use super::dispatch::{generator, prove_all, write_snapshot};
+use crate::cli::circuit_dir::CircuitDirArgs;
 use crate::table::print_table;
 
 const ETHER: u64 = 1_000_000_000_000_000_000;
@@ -64,6 +64,9 @@ pub struct SubmitArgs {
     /// Blocks before a transaction counts as final.
     #[arg(long, default_value_t = 1)]
     confirmations: u64,
+    /// Where the family's circuits are read from and kept.
+    #[command(flatten)]
+    circuit_dir: CircuitDirArgs,
 }
 
 /// Runs the benchmark and prints its figures.
@@ -91,7 +94,7 @@ async fn measure(args: SubmitArgs) -> Result<()> {
             commit_snapshot(&local, from_evm_address(account))
         })
         .collect::<Result<Vec<_>>>()?;
-    let circuits = Arc::new(CircuitCache::new());
+    let circuits = Arc::new(args.circuit_dir.cache());
     let scratch = ScratchDatabase::sqlite()?;
     let generator = generator(&scratch, &circuits, &args.family).await?;
     eprintln!("proving {} sequences on family {} ...", sequences.len(), args.family.name());
