@@ -122,6 +122,9 @@ enum BenchCommand {
     /// A realistic snapshot (220 assets by default) proven end to end on a
     /// circuit family: time and memory per phase.
     Proving(crate::devtools::bench::proving::ProvingArgs),
+    /// One agent with its workers proving a realistic snapshot, against
+    /// `exchange prove` of the same snapshot: the agent's overhead.
+    Agent(crate::devtools::bench::agent::AgentArgs),
     /// How many tasks per second one agent leases, checks and stores, on
     /// SQLite and PostgreSQL, with proofs computed beforehand.
     Dispatch(crate::devtools::bench::dispatch::DispatchArgs),
@@ -170,6 +173,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Root { registry, sequence, json } => reader::root(&registry, sequence, json),
         Command::Bench(BenchCommand::Proving(args)) => crate::devtools::bench::proving::run(args),
+        Command::Bench(BenchCommand::Agent(args)) => crate::devtools::bench::agent::run(args),
         Command::Bench(BenchCommand::Dispatch(args)) => crate::devtools::bench::dispatch::run(args),
         Command::Bench(BenchCommand::Submit(args)) => crate::devtools::bench::submit::run(args),
         Command::Bench(BenchCommand::UserStore(args)) => crate::devtools::bench::user_store::run(args),

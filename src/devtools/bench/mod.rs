@@ -3,6 +3,8 @@
 //! - [`proving`]: a realistic many-asset snapshot proven end to end on a
 //!   circuit family: time and peak memory per phase and per tier, proof
 //!   sizes;
+//! - [`agent`]: one agent with its workers proving a sequence, against
+//!   `exchange prove` of the same snapshot;
 //! - [`dispatch`]: the agent's own cost per task (leasing, checking and
 //!   storing proofs) with the proving taken out;
 //! - [`submit`]: blocks from a stored final proof to its verification and
@@ -11,6 +13,7 @@
 //! - [`witness`]: the witness endpoint's bytes per user and batches per
 //!   second.
 
+pub mod agent;
 pub mod dispatch;
 pub mod proving;
 pub mod submit;

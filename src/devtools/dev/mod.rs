@@ -12,7 +12,7 @@
 //! is checked against it, and a summary gives addresses, gas and time per
 //! phase.
 
-mod processes;
+pub(crate) mod processes;
 mod watch;
 
 use std::path::{Path, PathBuf};
@@ -399,11 +399,7 @@ fn write_agent_config(
         database_url: database.to_string(),
         api: ApiConfig { listen: ([127, 0, 0, 1], port).into(), ..ApiConfig::default() },
         leases: LeaseConfig { duration_secs: 60, reap_interval_secs: 2, ..LeaseConfig::default() },
-        workers: tokens
-            .iter()
-            .enumerate()
-            .map(|(i, token)| WorkerToken { name: format!("worker-{}", i + 1), token: token.clone() })
-            .collect(),
+        workers: numbered_workers(tokens),
         source: SourceConfig {
             submitter: zkpor_chain::registry::from_evm_address(account.address()),
             snapshots: Vec::new(),
@@ -442,10 +438,21 @@ fn build_circuits_unless_kept(family: &Family) -> Result<String> {
     ))
 }
 
-fn free_port() -> Result<u16> {
+/// Workers named `worker-1`, `worker-2`, ... with `tokens`.
+pub(crate) fn numbered_workers(tokens: &[String]) -> Vec<WorkerToken> {
+    tokens
+        .iter()
+        .enumerate()
+        .map(|(i, token)| WorkerToken { name: format!("worker-{}", i + 1), token: token.clone() })
+        .collect()
+}
+
+/// A port free on this machine now.
+pub(crate) fn free_port() -> Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-fn path_str(path: &Path) -> Result<&str> {
+/// `path` as text, for a command line.
+pub(crate) fn path_str(path: &Path) -> Result<&str> {
     path.to_str().with_context(|| format!("{} is not UTF-8", path.display()))
 }
