@@ -13,11 +13,12 @@
 //! a file; `manifest.json` is written last, once every circuit of the
 //! family is on disk, and records each circuit's digest and the family's.
 //! Beside the circuits, `verifiers.bin` holds the verifier data of every
-//! circuit a task is proven on ([`crate::FamilyVerifiers`]), a few hundred
-//! kilobytes an agent reads instead of the circuits; the manifest records
-//! its SHA-256.
+//! circuit a task is proven on ([`crate::FamilyVerifiers`]), 33 KB for the
+//! standard family, which an agent reads instead of the circuits; the
+//! manifest records its SHA-256. A process that finds no complete build
+//! builds under the folder's lock ([`FamilyFiles::lock_for_build`]).
 //!
-//! [`crate::FamilyCircuits::build_all_stored`] reads a circuit only when
+//! [`crate::FamilyCircuits::build_all`] reads a circuit only when
 //! the manifest lists it, and only keeps it if the digest it reads is the
 //! one the manifest records (test: `a_circuit_file_from_another_build_is_rebuilt`);
 //! whatever is missing or refused is built and written again.

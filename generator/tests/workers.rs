@@ -4,12 +4,18 @@
 
 mod common;
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use common::{SUBMITTER, TestAgent, circuits, prove_with_workers};
+use common::{SUBMITTER, TestAgent, circuits, prove_with_workers, prove_with_workers_on};
+use zkpor_circuits::aggregation::NodeKind;
+use zkpor_circuits::circuits::BuildStep;
 use zkpor_circuits::final_wrap::FinalInputs;
+use zkpor_circuits::stored::{CircuitDirectory, file_name};
+use zkpor_circuits::{Family, FamilyCircuits};
 use zkpor_store::ProvingState;
 use zkpor_store::scratch::ScratchDatabase;
+use zkpor_tasks::CircuitCache;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_workers_prove_a_sequence_on_either_database() {
@@ -51,4 +57,46 @@ async fn two_agents_sharing_a_postgres_database_prove_each_task_once() {
     assert_eq!(accepted, 4, "a batch, the node over it, the top, the final proof: each proven once");
     assert!(first.generator.store().task_errors(1).await.unwrap().is_empty());
     assert_eq!(first.status().await, ProvingState::Proven);
+}
+
+/// A worker whose circuit directory holds the tiny family's files with tier
+/// 1's circuit in tier 0's place and the top node cut short builds what it
+/// cannot use (everything above tier 0 too, as those circuits pin its
+/// verifier data), gets every proof accepted, and leaves the files as an
+/// undamaged build writes them.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_with_damaged_circuit_files_rebuilds_them_and_its_proofs_are_accepted() {
+    let family = Family::tiny();
+    let shared = CircuitDirectory::at_default_location().expect("a home directory").family(&family);
+    tokio::task::spawn_blocking({
+        let shared = shared.clone();
+        move || FamilyCircuits::load_or_build(&Family::tiny(), Some(&shared), |_| {}).map(|_| ())
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let damaged = CircuitDirectory::new(root.path()).family(&family);
+    std::fs::create_dir_all(damaged.dir()).unwrap();
+    for entry in std::fs::read_dir(shared.dir()).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, damaged.dir().join(path.file_name().unwrap())).unwrap();
+    }
+    let file = |files: &zkpor_circuits::stored::FamilyFiles, step| files.dir().join(file_name(step));
+    std::fs::copy(file(&shared, BuildStep::Tier(1)), file(&damaged, BuildStep::Tier(0))).unwrap();
+    let top = std::fs::read(file(&shared, BuildStep::Node(NodeKind::Top))).unwrap();
+    std::fs::write(file(&damaged, BuildStep::Node(NodeKind::Top)), &top[..top.len() / 3]).unwrap();
+
+    let agent = TestAgent::start(ScratchDatabase::sqlite().unwrap(), 6, 3).await;
+    let cache = Arc::new(CircuitCache::on(Some(CircuitDirectory::new(root.path()))));
+    let accepted = prove_with_workers_on(&cache, &[(&agent, 0)], &agent, Duration::from_secs(300)).await;
+    assert_eq!(agent.status().await, ProvingState::Proven);
+    assert_eq!(accepted, 4, "a batch, the node over it, the top, the final proof");
+    cache.wait_until_built();
+    for step in [BuildStep::Tier(0), BuildStep::Node(NodeKind::Top)] {
+        assert!(
+            std::fs::read(file(&damaged, step)).unwrap() == std::fs::read(file(&shared, step)).unwrap(),
+            "{step} is written again as an undamaged build writes it"
+        );
+    }
 }

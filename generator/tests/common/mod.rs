@@ -153,12 +153,22 @@ impl Drop for TestAgent {
 /// longer proving (within `limit`); every worker must end without a
 /// rejected, failed or discarded task. The proofs they got accepted.
 pub async fn prove_with_workers(workers: &[(&TestAgent, usize)], watched: &TestAgent, limit: Duration) -> usize {
+    prove_with_workers_on(&circuits(), workers, watched, limit).await
+}
+
+/// [`prove_with_workers`], the workers proving on `cache`.
+pub async fn prove_with_workers_on(
+    cache: &Arc<CircuitCache>,
+    workers: &[(&TestAgent, usize)],
+    watched: &TestAgent,
+    limit: Duration,
+) -> usize {
     let (stop, shutdown) = watch::channel(false);
     let options = WorkerOptions { idle_wait: Duration::from_millis(100), ..Default::default() };
     let running: Vec<_> = workers
         .iter()
         .map(|(agent, token)| {
-            tokio::spawn(run_worker(agent.client(*token), circuits(), options.clone(), shutdown.clone()))
+            tokio::spawn(run_worker(agent.client(*token), cache.clone(), options.clone(), shutdown.clone()))
         })
         .collect();
     let deadline = tokio::time::Instant::now() + limit;
