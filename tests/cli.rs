@@ -165,8 +165,7 @@ fn prove_refuses_an_output_directory_with_content() {
 #[test]
 fn the_readme_flow_verifies_the_proof_and_a_user() {
     let out = proven();
-    let circuits = out.parent().unwrap().join("circuits");
-    let verified = stdout_of(zkpor().arg("verify").arg(out).arg("--circuit-dir").arg(&circuits));
+    let verified = stdout_of(zkpor().arg("verify").arg(out));
     assert!(verified.contains("OK: the final proof verifies for sequence 2"), "{verified}");
 
     let proof = stdout_of(zkpor().args(["exchange", "user-proof"]).arg(out).args(["--id", "alice"]));

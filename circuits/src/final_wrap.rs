@@ -117,13 +117,6 @@ impl StoredCircuit for FinalCircuit {
     }
 }
 
-/// Fails unless `proof` claims exactly the bindings `expected`.
-pub(crate) fn check_bindings(proof: &FinalProof, expected: &FinalInputs) -> Result<()> {
-    let claimed = FinalInputs::from_fields(&proof.public_inputs)?;
-    ensure!(claimed == *expected, "the proof is for {claimed}, expected {expected}");
-    Ok(())
-}
-
 impl FinalCircuit {
     /// Builds the circuit verifying proofs of `statement`.
     pub fn build(statement: &CircuitData<F, C, D>) -> Self {
@@ -155,7 +148,8 @@ impl FinalCircuit {
 
     /// Checks that `proof` is valid and claims exactly `expected`.
     pub fn verify(&self, proof: &FinalProof, expected: &FinalInputs) -> Result<()> {
-        check_bindings(proof, expected)?;
+        let claimed = FinalInputs::from_fields(&proof.public_inputs)?;
+        ensure!(claimed == *expected, "the proof is for {claimed}, expected {expected}");
         self.data.verify(proof.clone()).context("the final proof does not verify")
     }
 

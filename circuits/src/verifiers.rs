@@ -13,7 +13,7 @@ use tracing::warn;
 use crate::aggregation::NodeKind;
 use crate::circuits::{BuildStep, FamilyCircuits, FamilyDigest, Provenance};
 use crate::family::Family;
-use crate::final_wrap::{self, FinalInputs, FinalProof};
+use crate::final_wrap::FinalProof;
 use crate::stored::{self, FamilyFiles, Manifest, file_name};
 use crate::{C, D, F, FinalConfig};
 
@@ -210,13 +210,6 @@ impl FamilyVerifiers {
     /// Parses a serialized final proof.
     pub fn final_proof(&self, bytes: Vec<u8>) -> Result<FinalProof> {
         FinalProof::from_bytes(bytes, &self.final_wrap.common).context("the final proof is malformed")
-    }
-
-    /// Checks a final proof: it claims exactly `expected` and verifies on
-    /// the final circuit.
-    pub fn verify_final(&self, proof: &FinalProof, expected: &FinalInputs) -> Result<()> {
-        final_wrap::check_bindings(proof, expected)?;
-        self.final_wrap.verify(proof.clone()).context("the final proof does not verify")
     }
 
     /// The family's digest.

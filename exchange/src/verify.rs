@@ -3,11 +3,10 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use zkpor_circuits::FamilyVerifiers;
+use zkpor_circuits::FamilyCircuits;
 use zkpor_circuits::circuits::BuildStep;
 use zkpor_circuits::family::Family;
 use zkpor_circuits::final_wrap::FinalInputs;
-use zkpor_circuits::stored::CircuitDirectory;
 
 use crate::published::{PublishedOutput, StatementFile};
 
@@ -24,22 +23,17 @@ pub struct Verified {
 
 /// Checks the output directory `dir`: the statement hashes to its digest,
 /// and the final proof verifies for its root, digest, sequence number and
-/// submitter on the final circuit of the statement's family. Takes the
-/// family's verifier data from `circuits` where an earlier run kept the
-/// family there, else builds the family (and keeps it there), reporting
-/// each step to `on_step`.
-pub fn verify_output(
-    dir: &Path,
-    circuits: Option<&CircuitDirectory>,
-    on_step: impl FnMut(BuildStep),
-) -> Result<Verified> {
+/// submitter on the final circuit of the statement's family. Builds the
+/// family's circuits on the way, reporting each step to `on_step`.
+pub fn verify_output(dir: &Path, on_step: impl FnMut(BuildStep)) -> Result<Verified> {
     let output = PublishedOutput::read(dir)?;
     let bytes = output.proof_bytes()?;
     let proof_bytes = bytes.len();
     let family: Family = output.statement.family.parse().context("the statement's family")?;
-    let files = circuits.map(|directory| directory.family(&family));
-    let (verifiers, _) = FamilyVerifiers::load_or_build(&family, files.as_ref(), on_step)?;
-    let proof = verifiers.final_proof(bytes).with_context(|| format!("{}", dir.join(&output.meta.proof).display()))?;
-    verifiers.verify_final(&proof, &output.inputs)?;
+    let circuits = FamilyCircuits::build(&family, on_step)?;
+    let final_wrap = circuits.final_wrap()?;
+    let proof =
+        final_wrap.proof_from_bytes(bytes).with_context(|| format!("{}", dir.join(&output.meta.proof).display()))?;
+    final_wrap.verify(&proof, &output.inputs)?;
     Ok(Verified { statement: output.statement, inputs: output.inputs, proof_bytes })
 }

@@ -82,7 +82,7 @@ fn user_proof(id: &str) -> UserProof {
 
 #[test]
 fn the_output_verifies_and_describes_the_snapshot() {
-    let verified = verify_output(output(), circuits().as_ref(), |_| {}).unwrap();
+    let verified = verify_output(output(), |_| {}).unwrap();
     assert_eq!(verified.inputs.sequence, 4);
     assert_eq!(verified.inputs.submitter, Address([0xab; 20]));
     let statement = &verified.statement;
@@ -161,7 +161,7 @@ fn a_statement_with_one_total_changed_is_refused() {
     let mut statement: StatementFile = serde_json::from_str(&text).unwrap();
     statement.assets[2].debt = "2950.000001".into();
     std::fs::write(&path, serde_json::to_string(&statement).unwrap()).unwrap();
-    let err = verify_output(dir.path(), circuits().as_ref(), |_| {}).unwrap_err();
+    let err = verify_output(dir.path(), |_| {}).unwrap_err();
     assert!(format!("{err:#}").contains("hashes to"), "{err:#}");
 }
 
@@ -172,7 +172,7 @@ fn a_proof_bound_to_another_submitter_or_damaged_is_refused() {
     let meta_path = dir.path().join(FINAL_META_FILE);
     let meta = std::fs::read_to_string(&meta_path).unwrap();
     std::fs::write(&meta_path, meta.replace(&"ab".repeat(20), &"cd".repeat(20))).unwrap();
-    let err = verify_output(dir.path(), circuits().as_ref(), |_| {}).unwrap_err();
+    let err = verify_output(dir.path(), |_| {}).unwrap_err();
     assert!(format!("{err:#}").contains("submitter"), "{err:#}");
 
     std::fs::write(&meta_path, meta).unwrap();
@@ -181,7 +181,7 @@ fn a_proof_bound_to_another_submitter_or_damaged_is_refused() {
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0x40;
     std::fs::write(&proof_path, bytes).unwrap();
-    assert!(verify_output(dir.path(), circuits().as_ref(), |_| {}).is_err());
+    assert!(verify_output(dir.path(), |_| {}).is_err());
 }
 
 #[test]

@@ -50,8 +50,6 @@ enum Command {
     Verify {
         /// The output directory of `zkpor exchange prove`.
         out: PathBuf,
-        #[command(flatten)]
-        circuit_dir: circuit_dir::CircuitDirArgs,
     },
     /// Check a user's inclusion proof: against the root its sequence has
     /// on chain (`--rpc`, `--registry`), a given root, or the one in the
@@ -166,7 +164,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Contracts(command) => contracts::run(command),
         Command::Agent(args) => agent::run(args),
         Command::Prover(args) => prover::run(args),
-        Command::Verify { out, circuit_dir } => verify::verify(&out, &circuit_dir),
+        Command::Verify { out } => verify::verify(&out),
         Command::VerifyUser { file, root, rpc, registry } => {
             let registry = rpc.zip(registry).map(|(rpc, registry)| reader::RegistryArgs { rpc, registry });
             verify::verify_user(&file, root.as_deref(), registry.as_ref())

@@ -12,17 +12,12 @@ use zkpor_exchange::verify::verify_output;
 use zkpor_chain::registry::RegistryStatus;
 use zkpor_chain::verifier::VerifierCheck;
 
-use super::circuit_dir::CircuitDirArgs;
 use super::reader::RegistryArgs;
 use crate::progress::spinner;
 
-/// Checks the output directory `out` of `zkpor exchange prove`, reading
-/// the family's verifier data from `circuits` (or building the family).
-pub fn verify(out: &Path, circuits: &CircuitDirArgs) -> Result<ExitCode> {
-    let spinner = spinner("reading the verifier data");
-    let directory = circuits.directory();
-    let result =
-        verify_output(out, directory.as_ref(), |step| spinner.set_message(format!("reading or building the {step}")));
+pub fn verify(out: &Path) -> Result<ExitCode> {
+    let spinner = spinner("rebuilding circuits");
+    let result = verify_output(out, |step| spinner.set_message(format!("rebuilding the {step}")));
     spinner.finish_and_clear();
     match result {
         Ok(verified) => {
