@@ -373,8 +373,9 @@ impl<'a> Sources<'a> {
         let Some(files) = self.files else {
             return Ok(provenance);
         };
-        let digest = circuits.digest()?.to_string();
-        let verifiers = FamilyVerifiers::of(circuits)?.to_bytes();
+        let verifiers = FamilyVerifiers::of(circuits)?;
+        let digest = verifiers.digest().to_string();
+        let verifiers = verifiers.to_bytes();
         let circuits = std::mem::take(&mut *lock(&self.digests));
         let written = files.save_verifiers(&verifiers).and_then(|verifiers| {
             let manifest = Manifest { family: self.family.to_string(), digest, circuits, verifiers };

@@ -421,8 +421,7 @@ fn write_agent_config(
 /// every process of the network reads, unless a complete build is there:
 /// so that four processes do not build them at once on a first run.
 fn build_circuits_unless_kept(family: &Family) -> Result<String> {
-    let Some(files) = CircuitDirectory::default_location().map(|root| CircuitDirectory::new(root).family(family))
-    else {
+    let Some(files) = CircuitDirectory::at_default_location().map(|directory| directory.family(family)) else {
         return Ok("no circuit directory (no home directory): every process builds the circuits".to_string());
     };
     if files.manifest()?.is_some() {
